@@ -1,0 +1,128 @@
+/**
+ * The AWS Batch job definition of a job component, shared by cdk/ (CfnJobDefinition) and the local stack
+ * (RegisterJobDefinition against the local Batch emulator), so both run the same shape.
+ *
+ * Payload delivery without touching the user's image (AWS Batch multi-container jobs,
+ * https://docs.aws.amazon.com/batch/latest/userguide/multi-container-jobs.html): a non-essential
+ * `fetch-payload` container copies the job's payload from S3 into a task volume, and the `main` container,
+ * which depends on it with condition SUCCESS, sees the volume at `payload.path` as the file `payload`.
+ *
+ * Payload layout in S3 (written by lib/payloads): per batch one `pack` object (all payloads concatenated)
+ * and one `index` object of fixed-width records, {@link PAYLOAD_INDEX_RECORD_BYTES} bytes each: the byte
+ * offset right-aligned in 15 characters, a space, the length right-aligned in 7, a newline. Record `i`
+ * belongs to the job with ordinal `i`; an array child's ordinal is `PAYLOAD_BASE + AWS_BATCH_JOB_ARRAY_INDEX`.
+ */
+export const PAYLOAD_INDEX_RECORD_BYTES = 24;
+
+import { FETCH_PAYLOAD_PROGRAM } from "./fetch-payload-program.js";
+
+/** Container names inside the job definition. */
+export const FETCH_CONTAINER = "fetch-payload";
+export const MAIN_CONTAINER = "main";
+export const PAYLOAD_VOLUME = "payload";
+
+export interface JobDefinitionOptions {
+  name: string;
+  /** The user's image (AWS) — ignored by the local emulator, which runs `mainCommand` instead. */
+  image: string;
+  /** Local stack: the command standing in for the image. In AWS the image's own entrypoint runs. */
+  mainCommand?: string[];
+  mainEnvironment?: Record<string, string>;
+  /** `payload.path` of the job component; without it no payload is delivered. */
+  payloadPath?: string;
+  /** A stock Node.js image; it runs {@link FETCH_PAYLOAD_PROGRAM}. */
+  fetchImage: string;
+  /** Default vCPUs and memory (MiB) of the main container; every submission overrides them. */
+  vcpus: number;
+  memoryMiB: number;
+  jobRoleArn?: string;
+  executionRoleArn?: string;
+  logGroupName?: string;
+  tags?: Record<string, string>;
+}
+
+interface KeyValue {
+  name: string;
+  value: string;
+}
+
+const env = (values: Record<string, string>): KeyValue[] =>
+  Object.entries(values).map(([name, value]) => ({ name, value }));
+
+/**
+ * The RegisterJobDefinition input (camelCase, as the Batch API and CfnJobDefinition props take it).
+ * @example
+ * const input = buildJobDefinition({ name: "sample-compute", image: "repo/compute:1.0.0",
+ *   payloadPath: "/compute/args", fetchImage: "public.ecr.aws/docker/library/node:22-alpine", vcpus: 1, memoryMiB: 512 });
+ */
+export function buildJobDefinition(options: JobDefinitionOptions) {
+  const logConfiguration = options.logGroupName
+    ? {
+        logDriver: "awslogs",
+        options: { "awslogs-group": options.logGroupName, "awslogs-stream-prefix": options.name },
+      }
+    : undefined;
+  const payloadMount = options.payloadPath
+    ? [{ sourceVolume: PAYLOAD_VOLUME, containerPath: options.payloadPath, readOnly: false }]
+    : [];
+  const fetchContainer = options.payloadPath
+    ? [
+        {
+          name: FETCH_CONTAINER,
+          image: options.fetchImage,
+          essential: false,
+          command: ["node", "-e", FETCH_PAYLOAD_PROGRAM],
+          environment: env({
+            PAYLOAD_DIR: options.payloadPath,
+            PAYLOAD_BASE: "0",
+            PAYLOAD_RECORD_BYTES: String(PAYLOAD_INDEX_RECORD_BYTES),
+          }),
+          // AWS Batch on EC2 needs whole vCPUs per container; the fetch step is tiny.
+          resourceRequirements: [
+            { type: "VCPU", value: "1" },
+            { type: "MEMORY", value: "128" },
+          ],
+          mountPoints: payloadMount,
+          logConfiguration,
+        },
+      ]
+    : [];
+  const mainContainer = {
+    name: MAIN_CONTAINER,
+    image: options.image,
+    essential: true,
+    command: options.mainCommand,
+    dependsOn: options.payloadPath ? [{ containerName: FETCH_CONTAINER, condition: "SUCCESS" }] : undefined,
+    environment: env({
+      ...(options.payloadPath ? { PAYLOAD_PATH: options.payloadPath } : {}),
+      ...options.mainEnvironment,
+    }),
+    resourceRequirements: [
+      { type: "VCPU", value: String(options.vcpus) },
+      { type: "MEMORY", value: String(options.memoryMiB) },
+    ],
+    mountPoints: payloadMount,
+    logConfiguration,
+  };
+  return {
+    jobDefinitionName: options.name,
+    type: "container" as const,
+    platformCapabilities: ["EC2"],
+    ecsProperties: {
+      taskProperties: [
+        {
+          containers: [...fetchContainer, mainContainer],
+          volumes: options.payloadPath ? [{ name: PAYLOAD_VOLUME }] : [],
+          taskRoleArn: options.jobRoleArn,
+          executionRoleArn: options.executionRoleArn,
+        },
+      ],
+    },
+    // Retries and timeouts are set per submission (backoffLimit, timeLimitSeconds); these are defaults.
+    retryStrategy: { attempts: 1 },
+    propagateTags: true,
+    tags: options.tags,
+  };
+}
+
+export type JobDefinitionInput = ReturnType<typeof buildJobDefinition>;

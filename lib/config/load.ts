@@ -1,0 +1,70 @@
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import type { z } from "zod";
+import { type DeploymentConfig, deploymentConfigSchema } from "./schema.js";
+
+/** Raised when the configuration file cannot be used; the message names the file and the field. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** Renders zod issues as `path.to.field: problem` lines, e.g. `spec.jobs.0.schedulerPort: expected number`. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("; ");
+}
+
+/** Validates an already parsed configuration object. */
+export function parseConfig(raw: unknown, source = "configuration"): DeploymentConfig {
+  const result = deploymentConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`${source} is invalid: ${describeIssues(result.error.issues)}`);
+  }
+  const config = result.data;
+  const seenNames = new Set<string>();
+  const seenPorts = new Set<number>();
+  config.spec.jobs.forEach((job, index) => {
+    if (seenNames.has(job.name)) {
+      throw new ConfigError(`${source} is invalid: spec.jobs.${index}.name: '${job.name}' is used twice`);
+    }
+    if (seenPorts.has(job.schedulerPort)) {
+      throw new ConfigError(
+        `${source} is invalid: spec.jobs.${index}.schedulerPort: ${job.schedulerPort} is used twice`,
+      );
+    }
+    seenNames.add(job.name);
+    seenPorts.add(job.schedulerPort);
+  });
+  return config;
+}
+
+/** Reads and validates the YAML configuration file; fails with the file and field named. */
+export function loadConfigFile(path: string): DeploymentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError(`cannot read configuration file ${path}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(raw, path);
+}
+
+/** The job component of that name, or an error listing the configured ones. */
+export function findJobComponent(config: DeploymentConfig, name: string) {
+  const job = config.spec.jobs.find((candidate) => candidate.name === name);
+  if (!job) {
+    const known = config.spec.jobs.map((candidate) => candidate.name).join(", ");
+    throw new ConfigError(`job component '${name}' is not configured (configured: ${known})`);
+  }
+  return job;
+}
