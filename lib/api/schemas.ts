@@ -1,0 +1,226 @@
+import { z } from "zod";
+import { isQuantity, parseQuantity } from "../domain/quantity.js";
+
+/**
+ * Request and response schemas of the API: the single source of validation and of the OpenAPI document.
+ * Names and fields follow Radix's published job-scheduler models (equinor/radix-operator,
+ * job-scheduler/swaggerui/html/swagger.json). Unknown request fields are ignored, as in Radix.
+ */
+
+/** Radix documents a payload of at most 1 MB; counted in UTF-8 bytes of the string. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Radix caps a batch at 500 jobs; we take 100,000 (submitted as AWS Batch array jobs of ≤10,000). */
+export const MAX_BATCH_JOBS = 100_000;
+
+const quantity = z
+  .string()
+  .refine(isQuantity, {
+    error: (issue) =>
+      `'${String(issue.input).slice(0, 40)}' is not a valid quantity (use e.g. 32Mi, 1Gi, 300m, 2)`,
+  });
+
+export const resourceListSchema = z
+  .object({ cpu: quantity.optional(), memory: quantity.optional() })
+  .meta({
+    id: "ResourceList",
+    description: "Kubernetes quantities: memory like 32Mi or 1Gi, cpu like 300m or 2",
+  });
+
+export const resourcesSchema = z
+  .object({ limits: resourceListSchema.optional(), requests: resourceListSchema.optional() })
+  .meta({ id: "Resources" });
+
+const gpuCount = z
+  .union([z.string(), z.number()])
+  .refine((value) => /^\d+$/.test(String(value).trim()), {
+    error: 'must be a whole number of GPUs, e.g. "1"',
+  })
+  .transform((value) => String(value).trim());
+
+export const nodeSchema = z
+  .object({
+    gpu: z
+      .string()
+      .max(1024)
+      .optional()
+      .meta({ description: "Comma list of GPU types; a leading '-' excludes a type" }),
+    gpuCount: gpuCount.optional().meta({ description: "Minimum number of GPUs" }),
+  })
+  .meta({ id: "Node" });
+
+export const failurePolicySchema = z
+  .object({
+    rules: z
+      .array(
+        z.object({
+          action: z.enum(["FailJob", "Ignore", "Count"]),
+          onExitCodes: z.object({
+            operator: z.enum(["In", "NotIn"]),
+            values: z.array(z.number().int().min(0).max(255)).min(1).max(255),
+          }),
+        }),
+      )
+      .max(20),
+  })
+  .meta({ id: "FailurePolicy" });
+
+export const runtimeSchema = z
+  .object({
+    architecture: z.enum(["amd64", "arm64"]).optional(),
+    nodeType: z
+      .string()
+      .max(120)
+      .regex(/^(([a-z0-9][-a-z0-9]*)?[a-z0-9])?$/)
+      .optional(),
+  })
+  .meta({ id: "Runtime" });
+
+const variableName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a valid environment variable name" });
+
+/** Fields a batch's defaults and each job can set (Radix RadixJobComponentConfig). */
+const componentConfigShape = {
+  imageTagName: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: "must be a valid image tag" })
+    .optional(),
+  image: z.string().max(512).optional(),
+  timeLimitSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(14 * 24 * 3600)
+    .optional(),
+  backoffLimit: z.number().int().min(0).max(1000).optional(),
+  resources: resourcesSchema.optional(),
+  node: nodeSchema.optional(),
+  variables: z.record(variableName, z.string()).optional().meta({ id: "EnvVars" }),
+  command: z.array(z.string()).max(256).optional(),
+  args: z.array(z.string()).max(256).optional(),
+  failurePolicy: failurePolicySchema.optional(),
+  runtime: runtimeSchema.optional(),
+  runAsUser: z.number().int().min(0).optional(),
+  safeToRestart: z.boolean().optional(),
+};
+
+export const radixJobComponentConfigSchema = z
+  .object(componentConfigShape)
+  .meta({ id: "RadixJobComponentConfig" });
+
+const payload = z
+  .string()
+  .refine((text) => Buffer.byteLength(text, "utf8") <= MAX_PAYLOAD_BYTES, {
+    error: (issue) =>
+      `is ${Buffer.byteLength(String(issue.input), "utf8")} bytes; the limit is ${MAX_PAYLOAD_BYTES} bytes (1 MB)`,
+  })
+  .meta({ description: "Mounted as the file `payload` in the job component's payload.path" });
+
+export const jobScheduleDescriptionSchema = z
+  .object({
+    ...componentConfigShape,
+    payload: payload.optional(),
+    jobId: z.string().max(256).optional(),
+  })
+  .meta({ id: "JobScheduleDescription" });
+
+export const batchScheduleDescriptionSchema = z
+  .object({
+    batchId: z.string().max(256).optional(),
+    defaultRadixJobComponentConfig: radixJobComponentConfigSchema.optional(),
+    jobScheduleDescriptions: z.array(jobScheduleDescriptionSchema).min(1).max(MAX_BATCH_JOBS),
+  })
+  .meta({ id: "BatchScheduleDescription" });
+
+export type ResourceList = z.infer<typeof resourceListSchema>;
+export type Resources = z.infer<typeof resourcesSchema>;
+export type RadixJobComponentConfig = z.infer<typeof radixJobComponentConfigSchema>;
+export type JobScheduleDescription = z.infer<typeof jobScheduleDescriptionSchema>;
+export type BatchScheduleDescription = z.infer<typeof batchScheduleDescriptionSchema>;
+
+// ---- Responses ----
+
+const time = z.string().nullable().meta({ description: "RFC 3339 UTC time, null when not (yet) set" });
+
+export const podStatusSchema = z
+  .object({
+    name: z.string(),
+    created: time,
+    startTime: time,
+    endTime: time,
+    containerStarted: time,
+    replicaStatus: z.object({ status: z.string() }),
+    image: z.string().optional(),
+    imageId: z.string().optional(),
+    podIndex: z.number().int(),
+    exitCode: z.number().int().optional(),
+    reason: z.string().optional(),
+    statusMessage: z.string().optional(),
+    restartCount: z.number().int().optional(),
+    /** Beyond Radix: whose failure this attempt was (OpenPAI retryDetails). */
+    failureKind: z.enum(["user", "platform"]).optional(),
+  })
+  .meta({ id: "PodStatus" });
+
+export const jobStatusSchema = z
+  .object({
+    name: z.string(),
+    jobId: z.string().optional(),
+    batchName: z.string().optional(),
+    batchId: z.string().optional(),
+    created: time,
+    started: time,
+    ended: time,
+    updated: time,
+    status: z.enum([
+      "Waiting",
+      "Active",
+      "Running",
+      "Succeeded",
+      "Failed",
+      "Stopping",
+      "Stopped",
+      "DeadlineExceeded",
+    ]),
+    message: z.string().optional(),
+    failed: z.number().int(),
+    restart: z.string().optional(),
+    podStatuses: z.array(podStatusSchema),
+    /** Beyond Radix ("why is it waiting"): the AWS Batch status and its reason. */
+    batchJobStatus: z.string().optional(),
+    statusReason: z.string().optional(),
+    exitCode: z.number().int().optional(),
+  })
+  .meta({ id: "JobStatus" });
+
+export const batchStatusSchema = z
+  .object({
+    ...jobStatusSchema.shape,
+    status: z.string(),
+    batchType: z.enum(["job", "batch"]),
+    jobStatuses: z.array(jobStatusSchema),
+    /** Beyond Radix: counts of the batch's jobs by status. */
+    jobCounts: z.record(z.string(), z.number().int()).optional(),
+    totalJobs: z.number().int().optional(),
+    /** Present when jobStatuses was paged (`limit`); pass it back as `nextToken`. */
+    nextToken: z.string().optional(),
+  })
+  .meta({ id: "BatchStatus" });
+
+export const statusSchema = z
+  .object({
+    status: z.enum(["Success", "Failure"]),
+    message: z.string(),
+    reason: z.string().optional(),
+    code: z.number().int(),
+  })
+  .meta({ id: "Status" });
+
+export type PodStatus = z.infer<typeof podStatusSchema>;
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+export type BatchStatus = z.infer<typeof batchStatusSchema>;
+export type Status = z.infer<typeof statusSchema>;
+
+/** CPU cores of a quantity already validated by the schema. */
+export const cores = (text: string): number => parseQuantity(text) ?? 0;

@@ -1,0 +1,35 @@
+import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
+
+/** What DescribeJobs says about one job, reduced to what the scheduler uses. */
+export interface BatchJobView {
+  jobId: string;
+  jobName: string;
+  status: string;
+  statusReason?: string;
+  createdAt?: number;
+  startedAt?: number;
+  stoppedAt?: number;
+  parameters?: Record<string, string>;
+  arrayIndex?: number;
+  attempts: {
+    startedAt?: number;
+    stoppedAt?: number;
+    exitCode?: number;
+    reason?: string;
+    statusReason?: string;
+  }[];
+}
+
+/** Port: the AWS Batch calls the scheduler makes. */
+export interface BatchGateway {
+  /** SubmitJob; returns the AWS Batch job id. */
+  submit(input: SubmitJobCommandInput): Promise<string>;
+  /** TerminateJob: cancels a waiting job, stops a running one; for an array parent, all children. */
+  terminate(batchJobId: string, reason: string): Promise<void>;
+  /** DescribeJobs, at most 100 ids a call (paged inside). */
+  describe(batchJobIds: readonly string[]): Promise<BatchJobView[]>;
+  /** Jobs with that name in the queue (any status): finds a submission that answered too late. */
+  findByName(jobQueue: string, jobName: string): Promise<BatchJobView[]>;
+  /** The `name:revision` of a job definition whose main container runs `image`, registering one if needed. */
+  jobDefinitionFor(jobDefinitionName: string, image: string | undefined): Promise<string>;
+}

@@ -1,0 +1,109 @@
+import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import type { ComponentSettings } from "../config/runtime.js";
+import type { EffectiveSpec } from "../domain/effective-spec.js";
+import { jobName } from "../domain/names.js";
+import { BATCH_TIMEOUT_REASON } from "../domain/status.js";
+import type { GroupRecord } from "../store/job-store.js";
+import { FETCH_CONTAINER, MAIN_CONTAINER } from "./job-definition.js";
+
+/** AWS Batch limits: 1..10 attempts, attempt timeout at least 60 s (job_retries.md, job_timeouts.md). */
+export const MAX_BATCH_ATTEMPTS = 10;
+export const MIN_ATTEMPT_SECONDS = 60;
+
+/** Parameters carried on every submission and echoed in every state-change event. */
+export const PARAM_BATCH = "schedBatch";
+export const PARAM_OFFSET = "schedOffset";
+export const PARAM_RUN = "schedRun";
+
+/** The AWS Batch job name of a group: the Radix job name for a plain job, `<batch>-g<n>` for an array. */
+export const groupJobName = (batchName: string, group: { index: number; offset: number; size: number }) =>
+  group.size === 1 ? jobName(batchName, group.offset) : `${batchName}-g${group.index}`;
+
+/** The image a spec runs: its own `image`, else the component's with `{imageTagName}` filled in. */
+export function imageFor(component: ComponentSettings, spec: EffectiveSpec): string | undefined {
+  const image = spec.image ?? component.image;
+  return image?.replaceAll("{imageTagName}", spec.imageTagName);
+}
+
+/**
+ * The container command. Batch task containers have no entrypoint override, so in AWS `args` (and
+ * `command` + `args`) replace the image's CMD while its ENTRYPOINT stays. In the local stack the
+ * configured `local.command` plays the ENTRYPOINT.
+ */
+export function commandFor(spec: EffectiveSpec, localEntrypoint?: string[]): string[] | undefined {
+  if (spec.command) return [...spec.command, ...(spec.args ?? [])];
+  if (spec.args) return [...(localEntrypoint ?? []), ...spec.args];
+  return undefined;
+}
+
+/**
+ * Retries: Radix's backoffLimit counts retries, Batch's attempts count runs (max 10; the rest is
+ * resubmitted by the scheduler). A run that hit the attempt timeout is never retried by Batch.
+ * When evaluateOnExit is given and no rule matches, Batch retries, so the rules end in a catch-all.
+ */
+export function retryStrategyFor(spec: EffectiveSpec) {
+  return {
+    attempts: Math.min(MAX_BATCH_ATTEMPTS, spec.backoffLimit + 1),
+    evaluateOnExit: [
+      { onStatusReason: `${BATCH_TIMEOUT_REASON}*`, action: "EXIT" as const },
+      { onReason: "*", action: "RETRY" as const },
+    ],
+  };
+}
+
+export interface SubmitContext {
+  component: ComponentSettings;
+  queue: string;
+  jobDefinition: string;
+  bucket: string;
+  payloadKey?: string;
+  localEntrypoint?: string[];
+}
+
+/** SubmitJob input for one group of a batch. Pure; stays far below the 30 KiB request limit. */
+export function submitInputFor(group: GroupRecord, context: SubmitContext): SubmitJobCommandInput {
+  const { spec } = group;
+  const resources = [
+    { type: "VCPU" as const, value: String(spec.vcpus) },
+    { type: "MEMORY" as const, value: String(spec.memoryMiB) },
+    ...(spec.gpuCount > 0 ? [{ type: "GPU" as const, value: String(spec.gpuCount) }] : []),
+  ];
+  const variables = Object.entries(spec.variables).map(([name, value]) => ({ name, value }));
+  const containers = [
+    {
+      name: MAIN_CONTAINER,
+      command: commandFor(spec, context.localEntrypoint),
+      environment: variables.length ? variables : undefined,
+      resourceRequirements: resources,
+    },
+  ];
+  if (context.payloadKey && context.component.payloadPath) {
+    containers.unshift({
+      name: FETCH_CONTAINER,
+      command: undefined,
+      environment: [
+        { name: "PAYLOAD_BUCKET", value: context.bucket },
+        { name: "PAYLOAD_KEY", value: context.payloadKey },
+        { name: "PAYLOAD_INDEX_KEY", value: context.payloadKey },
+        { name: "PAYLOAD_BASE", value: String(group.offset) },
+      ],
+      resourceRequirements: undefined as never,
+    });
+  }
+  return {
+    jobName: groupJobName(group.batchName, group),
+    jobQueue: context.queue,
+    jobDefinition: context.jobDefinition,
+    arrayProperties: group.size > 1 ? { size: group.size } : undefined,
+    parameters: {
+      [PARAM_BATCH]: group.batchName,
+      [PARAM_OFFSET]: String(group.offset),
+      [PARAM_RUN]: String(group.run),
+    },
+    retryStrategy: retryStrategyFor(spec),
+    timeout: { attemptDurationSeconds: Math.max(MIN_ATTEMPT_SECONDS, spec.timeLimitSeconds) },
+    ecsPropertiesOverride: { taskProperties: [{ containers }] },
+    propagateTags: true,
+    tags: { "job-scheduler:component": context.component.name, "job-scheduler:batch": group.batchName },
+  };
+}

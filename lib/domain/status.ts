@@ -1,0 +1,107 @@
+/** Radix job statuses (job-scheduler models/v1 JobStatus.status, plus DeadlineExceeded from the documents). */
+export const JOB_STATUSES = [
+  "Waiting",
+  "Active",
+  "Running",
+  "Succeeded",
+  "Failed",
+  "Stopping",
+  "Stopped",
+  "DeadlineExceeded",
+] as const;
+export type JobStatusName = (typeof JOB_STATUSES)[number];
+
+/** Statuses a job's record can hold; `Stopping` is derived at read time from a stop request. */
+export const STORED_STATUSES = [
+  "Waiting",
+  "Active",
+  "Running",
+  "Succeeded",
+  "Failed",
+  "Stopped",
+  "DeadlineExceeded",
+] as const;
+export type StoredStatus = (typeof STORED_STATUSES)[number];
+
+export const FINAL_STATUSES: ReadonlySet<string> = new Set([
+  "Succeeded",
+  "Failed",
+  "Stopped",
+  "DeadlineExceeded",
+]);
+export const isFinal = (status: string): boolean => FINAL_STATUSES.has(status);
+
+/** AWS Batch job statuses, in the order a job moves through them. */
+export const BATCH_STATUSES = [
+  "SUBMITTED",
+  "PENDING",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+] as const;
+export type BatchStatusName = (typeof BATCH_STATUSES)[number];
+
+/**
+ * statusReason texts this product passes to TerminateJob/CancelJob, so that the FAILED event that follows
+ * says why without a lookup (the event path reads nothing but the job's own shard).
+ */
+export const STOP_REASON = "Stopped by user via the job scheduler API";
+export const DEADLINE_REASON = "DeadlineExceeded: the job ran past timeLimitSeconds";
+/** AWS Batch's statusReason for an attempt that ran past timeout.attemptDurationSeconds. */
+export const BATCH_TIMEOUT_REASON = "Job attempt duration exceeded timeout";
+
+/**
+ * Radix status for an AWS Batch status (DESIGN.md "Mapping onto AWS"): SUBMITTED/PENDING/RUNNABLE are
+ * Waiting, STARTING Active, RUNNING Running, SUCCEEDED Succeeded; FAILED is Stopped when a stop was asked,
+ * DeadlineExceeded when the time limit ended it, Failed otherwise.
+ */
+export function radixStatusFor(
+  batchStatus: string,
+  context: { statusReason?: string; stopRequested?: boolean } = {},
+): StoredStatus {
+  switch (batchStatus) {
+    case "SUBMITTED":
+    case "PENDING":
+    case "RUNNABLE":
+      return "Waiting";
+    case "STARTING":
+      return "Active";
+    case "RUNNING":
+      return "Running";
+    case "SUCCEEDED":
+      return "Succeeded";
+    case "FAILED": {
+      const reason = context.statusReason ?? "";
+      if (reason.startsWith(STOP_REASON) || context.stopRequested) return "Stopped";
+      if (reason.startsWith(DEADLINE_REASON) || reason.startsWith(BATCH_TIMEOUT_REASON))
+        return "DeadlineExceeded";
+      return "Failed";
+    }
+    default:
+      return "Waiting";
+  }
+}
+
+const QUEUED_RANK: Record<string, number> = {
+  SUBMITTED: 0,
+  PENDING: 1,
+  RUNNABLE: 2,
+  STARTING: 3,
+  RUNNING: 4,
+};
+
+/**
+ * A number that only grows as a job moves forward, so that a transition is applied only when its
+ * progress is greater than the stored one: duplicates (equal) and late events (smaller) change nothing.
+ * Order: submission run first (a resubmitted job starts a new run), then final beats everything within
+ * a run, then attempts finished, then the status rank within an attempt.
+ */
+export function progressOf(run: number, batchStatus: string, attemptsFinished: number): number {
+  const final = batchStatus === "SUCCEEDED" || batchStatus === "FAILED";
+  const withinRun = final
+    ? 999_999
+    : Math.min(attemptsFinished, 99_998) * 10 + (QUEUED_RANK[batchStatus] ?? 0);
+  return run * 1_000_000 + withinRun;
+}

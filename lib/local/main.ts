@@ -1,0 +1,43 @@
+import { parseArgs } from "node:util";
+import { ConfigError } from "../config/load.js";
+import { startLocalStack } from "./stack.js";
+
+/**
+ * `npm start [-- --config FILE] [--data DIR] [--port N] [--status-only]`: the whole product on this
+ * machine. Ctrl-C stops everything it started.
+ */
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      config: { type: "string", default: process.env.CONFIG_FILE ?? "radixconfig.yaml" },
+      data: { type: "string" },
+      port: { type: "string", default: process.env.PORT },
+      "status-only": { type: "boolean", default: false },
+    },
+  });
+  const stack = await startLocalStack({
+    configFile: values.config,
+    dataDir: values.data,
+    port: values.port === undefined ? undefined : Number(values.port),
+    batch: { mode: values["status-only"] ? "status-only" : "run" },
+  });
+  console.log(`job scheduler local stack (data: ${stack.dataDir})`);
+  for (const [component, url] of Object.entries(stack.urls))
+    console.log(`  ${component}: ${url}/api/v1/jobs`);
+  console.log(`  events seen by the handler: ${stack.dataDir}/batch/events.ndjson`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("stopping…");
+    await stack.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main().catch((error) => {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  process.exit(1);
+});

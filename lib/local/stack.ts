@@ -1,0 +1,180 @@
+import { mkdirSync, mkdtempSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import {
+  BatchClient,
+  DescribeJobDefinitionsCommand,
+  RegisterJobDefinitionCommand,
+} from "@aws-sdk/client-batch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { buildJobDefinition } from "../batch/job-definition.js";
+import { loadConfigFile } from "../config/load.js";
+import { buildRuntimeConfig, type RuntimeConfig } from "../config/runtime.js";
+import type { DeploymentConfig } from "../config/schema.js";
+import { createApiHandler } from "../http/app.js";
+import { createBatchEventsHandler } from "../service/batch-events-handler.js";
+import type { ServiceDeps } from "../service/deps.js";
+import { submitBatch } from "../service/submit.js";
+import { createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
+import { type BatchEmulator, type BatchEmulatorOptions, startBatchEmulator } from "./batch-emulator/index.js";
+import { serveApi } from "./http-adapter.js";
+import {
+  ensureTable,
+  LOCAL_CREDENTIALS,
+  type RunningEmulator,
+  startDynamo,
+  startS3,
+} from "./storage-emulators.js";
+
+export interface LocalStackOptions {
+  configFile?: string;
+  config?: DeploymentConfig;
+  /** Keeps state across restarts; default: a new temporary folder. */
+  dataDir?: string;
+  /** Overrides the first component's schedulerPort (env PORT); 0 picks a free port. */
+  port?: number;
+  /** Every component on a free port (tests run several stacks side by side). */
+  ephemeralPorts?: boolean;
+  batch?: Partial<Omit<BatchEmulatorOptions, "dataDir" | "queues" | "onEvent">>;
+  logger?: Logger;
+}
+
+export interface LocalStack {
+  dataDir: string;
+  runtime: RuntimeConfig;
+  deps: ServiceDeps;
+  batch: BatchEmulator;
+  /** Base URL of each job component's API, by component name. */
+  urls: Record<string, string>;
+  endpoints: { dynamodb: string; s3: string; batch: string };
+  close(): Promise<void>;
+}
+
+const REGION = "eu-west-1";
+
+/** Points the AWS SDK (and the job processes, which inherit the environment) at the local emulators. */
+function useLocalEndpoints(dynamo: string, s3: string, batch: string) {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo,
+    AWS_ENDPOINT_URL_S3: s3,
+    AWS_ENDPOINT_URL_BATCH: batch,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_REGION: REGION,
+    // s3rver stores aws-chunked framing verbatim unless checksums are only sent when required.
+    AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+    AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
+
+/** Registers each component's job definition (the same shape cdk/ deploys) unless one is active. */
+async function registerJobDefinitions(config: DeploymentConfig, runtime: RuntimeConfig) {
+  const client = new BatchClient({});
+  for (const job of config.spec.jobs) {
+    const component = runtime.components.find((candidate) => candidate.name === job.name)!;
+    const existing = await client.send(
+      new DescribeJobDefinitionsCommand({ jobDefinitionName: component.jobDefinition, status: "ACTIVE" }),
+    );
+    if (existing.jobDefinitions?.length) continue;
+    const definition = buildJobDefinition({
+      name: component.jobDefinition,
+      image: (job.image ?? "local").replaceAll("{imageTagName}", job.imageTagName),
+      mainCommand: job.local!.command,
+      mainEnvironment: job.local!.environment,
+      payloadPath: job.payload?.path,
+      fetchImage: config.aws.payloadFetchImage,
+      vcpus: 1,
+      memoryMiB: 512,
+    });
+    await client.send(new RegisterJobDefinitionCommand(definition as never));
+  }
+}
+
+/**
+ * Starts the whole system on this machine: DynamoDB (dynalite) and S3 (s3rver) emulators, the local
+ * AWS Batch emulator, and each job component's API on its schedulerPort, all on 127.0.0.1. The same
+ * handlers as in AWS run behind them; "Batch Job State Change" events go straight to the events handler.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const config = options.config ?? loadConfigFile(options.configFile ?? "radixconfig.yaml");
+  config.spec.jobs.forEach((job, index) => {
+    if (!job.local)
+      throw new Error(`spec.jobs.${index}.local.command is required to run ${job.name} on the local stack`);
+  });
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "job-scheduler-"));
+  mkdirSync(dataDir, { recursive: true });
+  const runtime = buildRuntimeConfig(config);
+  const logger = options.logger ?? createLogger("job-scheduler-local");
+  const started: (RunningEmulator | BatchEmulator)[] = [];
+  const servers: Server[] = [];
+  const close = async () => {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const running of started.reverse()) await running.close();
+  };
+  try {
+    const dynamo = await startDynamo(dataDir);
+    started.push(dynamo);
+    const s3 = await startS3(dataDir, [runtime.bucketName]);
+    started.push(s3);
+    let deps: ServiceDeps | undefined;
+    let onEvent: (event: unknown) => Promise<unknown> = async () => undefined;
+    const batch = await startBatchEmulator({
+      ...options.batch,
+      dataDir: join(dataDir, "batch"),
+      region: REGION,
+      queues: runtime.queues.map((queue) => queue.queue),
+      onEvent: async (event) => {
+        await onEvent(event);
+      },
+    });
+    started.push(batch);
+    useLocalEndpoints(dynamo.url, s3.url, batch.url);
+    await ensureTable(new DynamoDBClient({}), runtime.tableName);
+    await registerJobDefinitions(config, runtime);
+    const localEntrypoints = Object.fromEntries(
+      config.spec.jobs.map((job) => [job.name, job.local!.command]),
+    );
+    deps = createServiceDeps(runtime, {
+      clients: createAwsClients(),
+      logger,
+      // In AWS an asynchronous Lambda invoke; here the same submitter runs in-process, off the request.
+      submitInBackground: async (component, batchName) => {
+        setImmediate(() => {
+          submitBatch(deps!, component, batchName).catch((error) =>
+            logger.error("background submission failed", { batchName, error }),
+          );
+        });
+      },
+    });
+    deps.localEntrypoints = localEntrypoints;
+    onEvent = createBatchEventsHandler(deps);
+    const urls: Record<string, string> = {};
+    for (const [index, component] of config.spec.jobs.entries()) {
+      const port = options.ephemeralPorts
+        ? 0
+        : index === 0 && options.port !== undefined
+          ? options.port
+          : component.schedulerPort;
+      const server = await serveApi(createApiHandler(deps, component.name), port);
+      servers.push(server);
+      urls[component.name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    return {
+      dataDir,
+      runtime,
+      deps,
+      batch,
+      urls,
+      endpoints: { dynamodb: dynamo.url, s3: s3.url, batch: batch.url },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,131 @@
+import { BadRequestError, NotFoundError } from "../api/errors.js";
+import type { Status } from "../api/schemas.js";
+import { finishWithoutBatch } from "../domain/job-state.js";
+import { resolveJobInBatch } from "../domain/names.js";
+import { isFinal, STOP_REASON } from "../domain/status.js";
+import type { BatchRecord, GroupRecord } from "../store/job-store.js";
+import type { ServiceDeps } from "./deps.js";
+import { writeEntryWithRetry } from "./entries.js";
+import { allShards, findBatch, findJob } from "./queries.js";
+import { finishGroupJobs } from "./submit.js";
+import { countsOf } from "./views.js";
+
+const success = (message: string): Status => ({ status: "Success", message, code: 200 });
+
+const groupOf = (groups: GroupRecord[], ordinal: number) =>
+  groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
+
+/** The AWS Batch id of one job: the plain job, or child `<parent>:<index>` of an array job. */
+const batchJobIdOf = (group: GroupRecord, ordinal: number) =>
+  group.size > 1 ? `${group.batchJobId}:${ordinal - group.offset}` : group.batchJobId!;
+
+async function stopOne(deps: ServiceDeps, batch: BatchRecord, ordinal: number, name: string) {
+  const outcome = await writeEntryWithRetry(deps, batch.name, ordinal, (entry) => {
+    if (isFinal(entry.status))
+      throw new BadRequestError(`job ${name} has already ended (${entry.status}) and cannot be stopped`);
+    if (entry.stopRequested !== undefined) return undefined;
+    return { ...entry, v: entry.v + 1, stopRequested: deps.now() };
+  });
+  if (outcome === "missing") throw new NotFoundError("job", name);
+  const group = groupOf(await deps.store.listGroups(batch.name), ordinal);
+  if (group?.state === "submitted" && group.batchJobId) {
+    await deps.batch.terminate(batchJobIdOf(group, ordinal), STOP_REASON);
+  } else {
+    // Not (yet) in AWS Batch: nothing will report on it, so it is Stopped now.
+    await writeEntryWithRetry(deps, batch.name, ordinal, (entry) =>
+      isFinal(entry.status) ? undefined : finishWithoutBatch(entry, "Stopped", deps.now(), "Job was stopped"),
+    );
+  }
+}
+
+/** POST /jobs/{name}/stop (any job) and POST /batches/{b}/jobs/{job}/stop. */
+export async function stopJob(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+  const { batch, ordinal } = await findJob(deps, componentName, name);
+  await stopOne(deps, batch, ordinal, name);
+  return success(`job ${name} successfully stopped`);
+}
+
+export async function stopJobInBatch(
+  deps: ServiceDeps,
+  componentName: string,
+  batchName: string,
+  job: string,
+): Promise<Status> {
+  const resolved = resolveJobInBatch(batchName, job);
+  if (!resolved) throw new NotFoundError("job", job);
+  const { batch, ordinal } = await findJob(deps, componentName, `${batchName}-${job.slice(-8)}`);
+  const name = `${batchName}-${job.slice(-8)}`;
+  await stopOne(deps, batch, ordinal, name);
+  return success(`job ${name} in the batch ${batchName} successfully stopped`);
+}
+
+async function stopWholeBatch(deps: ServiceDeps, batch: BatchRecord, ended: boolean) {
+  if (ended) throw new BadRequestError(`batch ${batch.name} has already ended and cannot be stopped`);
+  await deps.store.markBatchStopRequested(batch.name, deps.now());
+  for (const group of await deps.store.listGroups(batch.name)) {
+    if (group.state === "submitted" && group.batchJobId)
+      await deps.batch.terminate(group.batchJobId, STOP_REASON);
+    else if (group.state !== "failed") await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
+  }
+}
+
+/** POST /batches/{name}/stop: stops every array and plain job of the batch. */
+export async function stopBatch(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+  const { batch, shard0 } = await findBatch(deps, componentName, name);
+  const counts = countsOf(await allShards(deps, batch, shard0));
+  await stopWholeBatch(
+    deps,
+    batch,
+    counts.Succeeded + counts.Failed + counts.Stopped + counts.DeadlineExceeded === batch.size,
+  );
+  return success(`batch ${name} successfully stopped`);
+}
+
+/** POST /jobs/stop and POST /batches/stop: stop everything of that kind that has not ended. */
+export async function stopAll(
+  deps: ServiceDeps,
+  componentName: string,
+  batchType: "job" | "batch",
+): Promise<Status> {
+  let nextToken: string | undefined;
+  let stopped = 0;
+  do {
+    const page = await deps.store.listBatches(componentName, batchType, { limit: 100, nextToken });
+    for (const { batch, shard0 } of page.items) {
+      const counts = countsOf(await allShards(deps, batch, shard0));
+      const ended =
+        counts.Succeeded + counts.Failed + counts.Stopped + counts.DeadlineExceeded === batch.size;
+      if (ended || batch.stopRequested !== undefined) continue;
+      await stopWholeBatch(deps, batch, false);
+      stopped++;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return success(`${stopped} ${batchType === "job" ? "jobs" : "batches"} successfully stopped`);
+}
+
+async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
+  for (const group of await deps.store.listGroups(batch.name)) {
+    if (group.state === "submitted" && group.batchJobId)
+      await deps.batch.terminate(group.batchJobId, STOP_REASON);
+  }
+  if (batch.payloadKey) await deps.payloads.deletePayloads(batch.payloadKey);
+  await deps.store.deleteBatch(batch.name, Math.ceil(batch.size / 100), batch.groupCount);
+}
+
+/** DELETE /jobs/{name}: a single job only (Radix); stops it first if it is running. */
+export async function deleteJob(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+  const { batch } = await findJob(deps, componentName, name);
+  if (batch.batchType !== "job") {
+    throw new BadRequestError(`job ${name} belongs to batch ${batch.name}; delete the batch instead`);
+  }
+  await deleteWhole(deps, batch);
+  return success(`job ${name} successfully deleted`);
+}
+
+/** DELETE /batches/{name}: the batch, all its jobs and its payloads. */
+export async function deleteBatch(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+  const { batch } = await findBatch(deps, componentName, name);
+  await deleteWhole(deps, batch);
+  return success(`batch ${name} successfully deleted`);
+}

@@ -1,0 +1,168 @@
+import { BadRequestError } from "../api/errors.js";
+import type {
+  BatchScheduleDescription,
+  BatchStatus,
+  JobScheduleDescription,
+  JobStatus,
+} from "../api/schemas.js";
+import {
+  type EffectiveSpec,
+  effectiveSpec,
+  ImpossibleSpecError,
+  type JobSpecInput,
+} from "../domain/effective-spec.js";
+import { groupJobs } from "../domain/grouping.js";
+import { newBatchName } from "../domain/names.js";
+import { type BatchRecord, type BatchType, type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
+import { componentSettings, type ServiceDeps } from "./deps.js";
+import { submitBatch } from "./submit.js";
+import { batchStatusView, jobStatusesOf, jobStatusView } from "./views.js";
+
+/**
+ * Above this many jobs (or groups) the batch is recorded, answered with Waiting, and submitted in the
+ * background: API Gateway waits at most 29 s, and SubmitJob is throttled at 50 calls a second.
+ */
+export const SYNC_SUBMIT_MAX_JOBS = 1000;
+export const SYNC_SUBMIT_MAX_GROUPS = 4;
+/** The create answer lists the jobs of batches up to this size; larger ones are paged with GET. */
+export const CREATE_RESPONSE_MAX_JOBS = 1000;
+
+const DAY_MS = 86_400_000;
+
+const specFields = ({ payload: _p, jobId: _j, ...spec }: JobScheduleDescription): JobSpecInput => spec;
+
+/** Effective specs, computed once per distinct description (100,000 identical jobs cost one merge). */
+function specsOf(
+  deps: ServiceDeps,
+  componentName: string,
+  defaults: JobSpecInput | undefined,
+  jobs: JobScheduleDescription[],
+) {
+  const component = componentSettings(deps, componentName);
+  const cache = new Map<string, EffectiveSpec>();
+  return jobs.map((job, position) => {
+    const fields = specFields(job);
+    const key = JSON.stringify(fields);
+    let spec = cache.get(key);
+    if (!spec) {
+      try {
+        spec = effectiveSpec(component, deps.runtime.queues, defaults, fields);
+      } catch (error) {
+        if (error instanceof ImpossibleSpecError) {
+          const where = jobs.length > 1 ? `jobScheduleDescriptions[${position}]: ` : "";
+          throw new BadRequestError(`${where}${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+      cache.set(key, spec);
+    }
+    return spec;
+  });
+}
+
+interface Recorded {
+  batch: BatchRecord;
+  groups: GroupRecord[];
+  jobIds: (string | undefined)[];
+}
+
+async function recordBatch(
+  deps: ServiceDeps,
+  componentName: string,
+  batchType: BatchType,
+  batchId: string | undefined,
+  defaults: JobSpecInput | undefined,
+  jobs: JobScheduleDescription[],
+): Promise<Recorded> {
+  const component = componentSettings(deps, componentName);
+  const specs = specsOf(deps, componentName, defaults, jobs);
+  const groups = groupJobs(specs);
+  const order = groups.flatMap((group) => group.members);
+  const created = deps.now();
+  const name = newBatchName(componentName, new Date(created));
+  const longestRun =
+    Math.max(...specs.map((spec) => spec.timeLimitSeconds)) *
+    1000 *
+    Math.max(1, ...specs.map((s) => s.backoffLimit + 1));
+  const batch: BatchRecord = {
+    name,
+    component: componentName,
+    batchType,
+    created,
+    size: jobs.length,
+    groupCount: groups.length,
+    ttl: Math.ceil((created + longestRun + component.retention.maxAgeDays * DAY_MS) / 1000),
+  };
+  if (batchId !== undefined) batch.batchId = batchId;
+  // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
+  if (component.payloadPath) {
+    batch.payloadKey = await deps.payloads.putBatchPayloads(
+      name,
+      order.map((position) => jobs[position]!.payload),
+    );
+  }
+  const groupRecords: GroupRecord[] = groups.map((group) => ({
+    batchName: name,
+    index: group.index,
+    offset: group.offset,
+    size: group.size,
+    spec: group.spec,
+    state: "pending",
+    run: 1,
+  }));
+  const jobIds = order.map((position) => jobs[position]!.jobId);
+  await deps.store.createBatch(batch, groupRecords, jobIds);
+  deps.logger.info("batch recorded", { batchName: name, jobs: batch.size, groups: groups.length });
+  return { batch, groups: groupRecords, jobIds };
+}
+
+async function submitNowOrLater(deps: ServiceDeps, recorded: Recorded) {
+  const { batch, groups } = recorded;
+  if (batch.size > SYNC_SUBMIT_MAX_JOBS || groups.length > SYNC_SUBMIT_MAX_GROUPS) {
+    await deps.submitInBackground(batch.component, batch.name);
+  } else {
+    await submitBatch(deps, batch.component, batch.name, groups);
+  }
+}
+
+/** POST /jobs: a single job is a batch of one (Radix). Answers Waiting once it is submitted. */
+export async function createJob(
+  deps: ServiceDeps,
+  componentName: string,
+  request: JobScheduleDescription,
+): Promise<JobStatus> {
+  const recorded = await recordBatch(deps, componentName, "job", request.jobId, undefined, [request]);
+  await submitNowOrLater(deps, recorded);
+  const shard0 = await deps.store.getShard(recorded.batch.name, 0);
+  return jobStatusView(recorded.batch, 0, shard0!.entries.get(0)!);
+}
+
+/** POST /batches: jobs with equal effective specs become one AWS Batch array job. */
+export async function createBatch(
+  deps: ServiceDeps,
+  componentName: string,
+  request: BatchScheduleDescription,
+): Promise<BatchStatus> {
+  const recorded = await recordBatch(
+    deps,
+    componentName,
+    "batch",
+    request.batchId,
+    request.defaultRadixJobComponentConfig,
+    request.jobScheduleDescriptions,
+  );
+  await submitNowOrLater(deps, recorded);
+  const component = componentSettings(deps, componentName);
+  const { batch } = recorded;
+  if (batch.size > CREATE_RESPONSE_MAX_JOBS) {
+    // Every job is still Waiting; the jobs are listed by GET /batches/{name} with limit and nextToken.
+    return batchStatusView(
+      component,
+      batch,
+      [{ index: 0, entries: new Map(), counts: { Waiting: batch.size } }],
+      [],
+    );
+  }
+  const shards = await deps.store.listShards(batch.name, 0, Math.ceil(batch.size / SHARD_SIZE));
+  return batchStatusView(component, batch, shards, jobStatusesOf(batch, shards));
+}

@@ -1,0 +1,37 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { BatchGateway } from "../batch/gateway.js";
+import type { ComponentSettings, RuntimeConfig } from "../config/runtime.js";
+import type { PayloadStore } from "../payloads/payload-store.js";
+import type { JobStore } from "../store/job-store.js";
+
+/** A job's status change, as the notifier and the product event bus receive it. */
+export interface JobChange {
+  component: string;
+  batchName: string;
+  batchType: "job" | "batch";
+  ordinal: number;
+  previousStatus: string;
+  status: string;
+}
+
+/** Everything the use cases need, passed in (ports and adapters); nothing is created at import time. */
+export interface ServiceDeps {
+  runtime: RuntimeConfig;
+  store: JobStore;
+  payloads: PayloadStore;
+  batch: BatchGateway;
+  logger: Logger;
+  now: () => number;
+  /** Hands a recorded batch to the background submitter (async Lambda invoke in AWS, in-process locally). */
+  submitInBackground: (component: string, batchName: string) => Promise<void>;
+  /** Told of every applied status change (notifications, product events). */
+  onJobChange?: (change: JobChange) => Promise<void>;
+  /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */
+  localEntrypoints?: Record<string, string[]>;
+}
+
+export function componentSettings(deps: Pick<ServiceDeps, "runtime">, name: string): ComponentSettings {
+  const component = deps.runtime.components.find((candidate) => candidate.name === name);
+  if (!component) throw new Error(`job component ${name} is not configured`);
+  return component;
+}

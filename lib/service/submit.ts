@@ -1,0 +1,124 @@
+import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
+import { finishWithoutBatch } from "../domain/job-state.js";
+import { isFinal } from "../domain/status.js";
+import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
+import { componentSettings, type ServiceDeps } from "./deps.js";
+import { writeEntryWithRetry } from "./entries.js";
+
+/** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
+const SUBMIT_CONCURRENCY = 4;
+
+const isClientError = (error: unknown) => (error as Error).name === "ClientException";
+
+/** Marks every job of a group that has not ended with a final status the scheduler decided itself. */
+export async function finishGroupJobs(
+  deps: ServiceDeps,
+  group: GroupRecord,
+  status: "Stopped" | "Failed",
+  message: string,
+): Promise<void> {
+  for (let ordinal = group.offset; ordinal < group.offset + group.size; ) {
+    const { shard } = shardOf(ordinal);
+    const last = Math.min(group.offset + group.size, (shard + 1) * SHARD_SIZE);
+    for (; ordinal < last; ordinal++) {
+      await writeEntryWithRetry(deps, group.batchName, ordinal, (entry) =>
+        isFinal(entry.status) ? undefined : finishWithoutBatch(entry, status, deps.now(), message),
+      );
+    }
+  }
+}
+
+/**
+ * Submits a group once. The intent (`submitting`) is recorded before SubmitJob; a submission found in
+ * that state was interrupted, so Batch is asked for a job of that name and run before submitting again.
+ */
+async function submitGroup(
+  deps: ServiceDeps,
+  componentName: string,
+  group: GroupRecord,
+  payloadKey: string | undefined,
+) {
+  const component = componentSettings(deps, componentName);
+  const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
+  if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
+  let current = group;
+  if (current.state === "pending") {
+    const intent: GroupRecord = { ...current, state: "submitting" };
+    if (!(await deps.store.updateGroup(intent, "pending"))) return; // another submitter has it
+    current = intent;
+  } else {
+    const name = groupJobName(current.batchName, current);
+    const earlier = (await deps.batch.findByName(queue.queue, name)).find(
+      (job) => job.parameters?.[PARAM_RUN] === String(current.run),
+    );
+    if (earlier) {
+      await deps.store.updateGroup(
+        { ...current, state: "submitted", batchJobId: earlier.jobId, submittedAt: deps.now() },
+        "submitting",
+      );
+      return;
+    }
+  }
+  try {
+    const jobDefinition = await deps.batch.jobDefinitionFor(
+      component.jobDefinition,
+      imageFor(component, current.spec),
+    );
+    const input = submitInputFor(current, {
+      component,
+      queue: queue.queue,
+      jobDefinition,
+      bucket: deps.payloads.bucket,
+      payloadKey,
+      localEntrypoint: deps.localEntrypoints?.[componentName],
+    });
+    const batchJobId = await deps.batch.submit(input);
+    await deps.store.updateGroup(
+      { ...current, state: "submitted", batchJobId, jobDefinition, submittedAt: deps.now() },
+      "submitting",
+    );
+    deps.logger.info("group submitted", {
+      batchName: current.batchName,
+      group: current.index,
+      size: current.size,
+      batchJobId,
+    });
+  } catch (error) {
+    if (!isClientError(error)) throw error; // throttling and 5xx were retried by the SDK; leave it for the reconciler
+    // AWS Batch refused it: it can never run, so its jobs fail with the reason instead of waiting forever.
+    const message = `AWS Batch refused the job: ${(error as Error).message}`;
+    await deps.store.updateGroup({ ...current, state: "failed", error: message }, "submitting");
+    await finishGroupJobs(deps, current, "Failed", message);
+    deps.logger.error("group refused by AWS Batch", {
+      batchName: current.batchName,
+      group: current.index,
+      error,
+    });
+  }
+}
+
+/** Submits the batch's groups that are not yet submitted. Safe to run again (resumes, never doubles). */
+export async function submitBatch(
+  deps: ServiceDeps,
+  componentName: string,
+  batchName: string,
+  knownGroups?: GroupRecord[],
+): Promise<void> {
+  const found = await deps.store.getBatch(batchName);
+  if (!found) return;
+  const groups = (knownGroups ?? (await deps.store.listGroups(batchName))).filter(
+    (group) => group.state === "pending" || group.state === "submitting",
+  );
+  if (found.batch.stopRequested !== undefined) {
+    for (const group of groups) await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
+    return;
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < groups.length) {
+      const group = groups[next++]!;
+      await submitGroup(deps, componentName, group, found.batch.payloadKey);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SUBMIT_CONCURRENCY, groups.length) }, worker));
+}

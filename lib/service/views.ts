@@ -1,0 +1,121 @@
+import type { BatchStatus, JobStatus, PodStatus } from "../api/schemas.js";
+import type { ComponentSettings } from "../config/runtime.js";
+import { addCounts, batchStatusOf, emptyCounts, type StatusCounts } from "../domain/aggregate.js";
+import type { JobEntry } from "../domain/job-state.js";
+import { jobName } from "../domain/names.js";
+import { isFinal } from "../domain/status.js";
+import type { BatchRecord, ShardState } from "../store/job-store.js";
+import { SHARD_SIZE } from "../store/job-store.js";
+
+/** RFC 3339 UTC without fractions, as Radix shows times; null when unset (Radix code, DESIGN.md). */
+export const rfc3339 = (ms: number | undefined): string | null =>
+  ms === undefined ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** `Stopping` is shown while a stop was asked and the job has not ended. */
+export function displayStatus(entry: JobEntry, batchStopRequested: boolean): JobStatus["status"] {
+  if (!isFinal(entry.status) && (entry.stopRequested !== undefined || batchStopRequested)) return "Stopping";
+  return entry.status;
+}
+
+function replicaStatus(entry: JobEntry, index: number, last: boolean): string {
+  const attempt = entry.attempts[index]!;
+  if (attempt.end === undefined) return attempt.start === undefined ? "Pending" : "Running";
+  if (last && entry.status === "Stopped") return "Stopped";
+  return attempt.exitCode === 0 ? "Succeeded" : "Failed";
+}
+
+function podStatuses(name: string, entry: JobEntry, batch: BatchRecord): PodStatus[] {
+  return entry.attempts.map((attempt, index) => ({
+    name: `${name}-${index}`,
+    created: rfc3339(attempt.start ?? batch.created),
+    startTime: rfc3339(attempt.start),
+    endTime: rfc3339(attempt.end),
+    containerStarted: rfc3339(attempt.start),
+    replicaStatus: { status: replicaStatus(entry, index, index === entry.attempts.length - 1) },
+    podIndex: index,
+    ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
+    ...(attempt.reason || attempt.statusReason ? { reason: attempt.reason ?? attempt.statusReason } : {}),
+    ...(attempt.end === undefined ? {} : { failureKind: attempt.kind }),
+  }));
+}
+
+export function jobStatusView(batch: BatchRecord, ordinal: number, entry: JobEntry): JobStatus {
+  const name = jobName(batch.name, ordinal);
+  const inBatch = batch.batchType === "batch";
+  const failed = entry.attempts.filter(
+    (attempt) => attempt.end !== undefined && attempt.exitCode !== 0,
+  ).length;
+  const view: JobStatus = {
+    name,
+    created: rfc3339(batch.created),
+    started: rfc3339(entry.started),
+    ended: rfc3339(entry.ended),
+    updated: rfc3339(entry.updated ?? batch.created),
+    status: displayStatus(entry, batch.stopRequested !== undefined),
+    failed,
+    podStatuses: podStatuses(name, entry, batch),
+  };
+  if (entry.jobId !== undefined) view.jobId = entry.jobId;
+  else if (!inBatch && batch.batchId !== undefined) view.jobId = batch.batchId;
+  if (inBatch) {
+    view.batchName = batch.name;
+    if (batch.batchId !== undefined) view.batchId = batch.batchId;
+  }
+  if (entry.message) view.message = entry.message;
+  if (entry.batchStatus) view.batchJobStatus = entry.batchStatus;
+  if (entry.statusReason) view.statusReason = entry.statusReason;
+  if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
+  return view;
+}
+
+export function countsOf(shards: readonly ShardState[]): StatusCounts {
+  const counts = emptyCounts();
+  for (const shard of shards) addCounts(counts, shard.counts);
+  return counts;
+}
+
+export function jobStatusesOf(batch: BatchRecord, shards: readonly ShardState[]): JobStatus[] {
+  const statuses: JobStatus[] = [];
+  for (const shard of shards) {
+    const slots = [...shard.entries.keys()].sort((a, b) => a - b);
+    for (const slot of slots)
+      statuses.push(jobStatusView(batch, shard.index * SHARD_SIZE + slot, shard.entries.get(slot)!));
+  }
+  return statuses;
+}
+
+/** The batch status object; `allShards` must be every shard of the batch (for the counts). */
+export function batchStatusView(
+  component: ComponentSettings,
+  batch: BatchRecord,
+  allShards: readonly ShardState[],
+  jobStatuses: JobStatus[],
+): BatchStatus {
+  const counts = countsOf(allShards);
+  const status = batchStatusOf(
+    { counts, size: batch.size, stopRequested: batch.stopRequested !== undefined },
+    component.batchStatusRules,
+  );
+  const starts = allShards.map((shard) => shard.started).filter((t): t is number => t !== undefined);
+  const ends = allShards.map((shard) => shard.ended).filter((t): t is number => t !== undefined);
+  const ended =
+    ["Succeeded", "Failed", "Stopped"].includes(status) && ends.length ? Math.max(...ends) : undefined;
+  const updated = Math.max(batch.created, ...starts, ...ends);
+  const view: BatchStatus = {
+    name: batch.name,
+    batchName: batch.name,
+    batchType: batch.batchType,
+    created: rfc3339(batch.created),
+    started: rfc3339(starts.length ? Math.min(...starts) : undefined),
+    ended: rfc3339(ended),
+    updated: rfc3339(updated),
+    status,
+    failed: counts.Failed + counts.DeadlineExceeded,
+    podStatuses: [],
+    jobStatuses,
+    jobCounts: Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)),
+    totalJobs: batch.size,
+  };
+  if (batch.batchId !== undefined) view.batchId = batch.batchId;
+  return view;
+}

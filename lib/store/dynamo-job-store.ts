@@ -1,0 +1,311 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { type JobEntry, newEntry } from "../domain/job-state.js";
+import { STORED_STATUSES } from "../domain/status.js";
+import {
+  type BatchRecord,
+  type BatchType,
+  type EntryWrite,
+  type GroupRecord,
+  type GroupState,
+  type JobStore,
+  type Page,
+  SHARD_SIZE,
+  type ShardState,
+} from "./job-store.js";
+
+/**
+ * DynamoDB single-table layout (partition key `pk`, sort key `sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk`):
+ * - `B#<batch>` / `S#00000`: the batch record AND shard 0 (so a single job is one item);
+ * - `B#<batch>` / `S#<n>`: shard n, jobs with ordinals n*100 .. n*100+99, attributes `j<slot>`,
+ *   counters `n_<Status>`, and `tStart`/`tEnd`;
+ * - `B#<batch>` / `G#<n>`: AWS Batch submission n (plain or array job) of the batch;
+ * - `gsi1pk` = `L#<component>#<job|batch>`, `gsi1sk` = `<created ISO>#<name>` on shard 0: listing
+ *   without a scan, newest first.
+ * No transactions: every change is one conditional write on one item (dynalite has no
+ * TransactWriteItems, and a transaction costs twice the writes).
+ */
+const pk = (batchName: string) => `B#${batchName}`;
+const shardKey = (index: number) => `S#${String(index).padStart(5, "0")}`;
+const groupKey = (index: number) => `G#${String(index).padStart(5, "0")}`;
+const listKey = (component: string, type: BatchType) => `L#${component}#${type}`;
+const countAttr = (status: string) => `n_${status}`;
+
+/** BatchWriteItem takes at most 25 requests; unprocessed ones are retried with backoff. */
+const BATCH_WRITE_LIMIT = 25;
+
+type Item = Record<string, unknown>;
+
+function toShard(item: Item): ShardState {
+  const entries = new Map<number, JobEntry>();
+  const counts: Record<string, number> = {};
+  for (const [key, value] of Object.entries(item)) {
+    if (key.startsWith("j") && /^j\d+$/.test(key)) entries.set(Number(key.slice(1)), value as JobEntry);
+  }
+  for (const status of STORED_STATUSES) {
+    const value = item[countAttr(status)];
+    if (typeof value === "number") counts[status] = value;
+  }
+  return {
+    index: Number(String(item.sk).slice(2)),
+    entries,
+    counts,
+    started: item.tStart as number | undefined,
+    ended: item.tEnd as number | undefined,
+  };
+}
+
+function toBatch(item: Item): BatchRecord {
+  return {
+    name: item.name as string,
+    component: item.component as string,
+    batchType: item.batchType as BatchType,
+    batchId: item.batchId as string | undefined,
+    created: item.created as number,
+    size: item.size as number,
+    groupCount: item.groupCount as number,
+    payloadKey: item.payloadKey as string | undefined,
+    stopRequested: item.stopRequested as number | undefined,
+    ttl: item.ttl as number | undefined,
+  };
+}
+
+function toGroup(item: Item): GroupRecord {
+  const { pk: _pk, sk: _sk, ttl: _ttl, ...group } = item;
+  return group as unknown as GroupRecord;
+}
+
+export class DynamoJobStore implements JobStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async createBatch(
+    batch: BatchRecord,
+    groups: GroupRecord[],
+    jobIds: (string | undefined)[],
+  ): Promise<void> {
+    const items: Item[] = [];
+    const shardCount = Math.ceil(batch.size / SHARD_SIZE);
+    for (let shard = 0; shard < shardCount; shard++) {
+      const item: Item = { pk: pk(batch.name), sk: shardKey(shard), ttl: batch.ttl };
+      const first = shard * SHARD_SIZE;
+      const last = Math.min(batch.size, first + SHARD_SIZE);
+      for (let ordinal = first; ordinal < last; ordinal++)
+        item[`j${ordinal - first}`] = newEntry(jobIds[ordinal]);
+      item[countAttr("Waiting")] = last - first;
+      if (shard === 0) {
+        Object.assign(item, batch, {
+          gsi1pk: listKey(batch.component, batch.batchType),
+          gsi1sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
+        });
+      }
+      items.push(item);
+    }
+    for (const group of groups)
+      items.push({ ...group, pk: pk(batch.name), sk: groupKey(group.index), ttl: batch.ttl });
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  async getBatch(name: string) {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(name), sk: shardKey(0) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item || Item.name === undefined) return undefined;
+    return { batch: toBatch(Item), shard0: toShard(Item) };
+  }
+
+  async getShard(batchName: string, shard: number) {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(batchName), sk: shardKey(shard) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toShard(Item) : undefined;
+  }
+
+  async listShards(batchName: string, fromShard: number, limit: number) {
+    const shards: ShardState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+          ExpressionAttributeValues: { ":pk": pk(batchName), ":from": shardKey(fromShard), ":to": "S#99999" },
+          ConsistentRead: true,
+          Limit: limit - shards.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      shards.push(...(page.Items ?? []).map(toShard));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && shards.length < limit);
+    return shards;
+  }
+
+  async listGroups(batchName: string) {
+    const groups: GroupRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :g)",
+          ExpressionAttributeValues: { ":pk": pk(batchName), ":g": "G#" },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      groups.push(...(page.Items ?? []).map(toGroup));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return groups;
+  }
+
+  async updateGroup(group: GroupRecord, expectedState: GroupState) {
+    const { batchName, index, ...fields } = group;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ":expected": expectedState };
+    const sets: string[] = [];
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(batchName), sk: groupKey(index) },
+        UpdateExpression: `SET ${sets.join(", ")}`,
+        ConditionExpression: "attribute_exists(pk) AND #state = :expected",
+        ExpressionAttributeNames: { ...names, "#state": "state" },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async writeEntry(write: EntryWrite) {
+    const names: Record<string, string> = { "#j": `j${write.slot}` };
+    const values: Record<string, unknown> = { ":entry": write.next, ":v": write.expectedVersion };
+    const sets = ["#j = :entry"];
+    const adds: string[] = [];
+    if (write.previousStatus !== write.next.status) {
+      names["#old"] = countAttr(write.previousStatus);
+      names["#new"] = countAttr(write.next.status);
+      values[":minus"] = -1;
+      values[":plus"] = 1;
+      adds.push("#old :minus", "#new :plus");
+    }
+    if (write.started !== undefined) {
+      sets.push("tStart = :started");
+      values[":started"] = write.started;
+    }
+    if (write.ended !== undefined) {
+      sets.push("tEnd = :ended");
+      values[":ended"] = write.ended;
+    }
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(write.batchName), sk: shardKey(write.shard) },
+        UpdateExpression: `SET ${sets.join(", ")}${adds.length ? ` ADD ${adds.join(", ")}` : ""}`,
+        ConditionExpression: "attribute_exists(pk) AND #j.v = :v",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async markBatchStopRequested(name: string, at: number) {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(name), sk: shardKey(0) },
+        UpdateExpression: "SET stopRequested = if_not_exists(stopRequested, :at)",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":at": at },
+      }),
+    );
+  }
+
+  async listBatches(component: string, batchType: BatchType, page: { limit?: number; nextToken?: string }) {
+    const items: Item[] = [];
+    let startKey = page.nextToken
+      ? (JSON.parse(Buffer.from(page.nextToken, "base64url").toString()) as Item)
+      : undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :l",
+          ExpressionAttributeValues: { ":l": listKey(component, batchType) },
+          ScanIndexForward: false,
+          Limit: page.limit ? page.limit - items.length : undefined,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && (!page.limit || items.length < page.limit));
+    const result: Page<{ batch: BatchRecord; shard0: ShardState }> = {
+      items: items.map((item) => ({ batch: toBatch(item), shard0: toShard(item) })),
+    };
+    if (startKey) result.nextToken = Buffer.from(JSON.stringify(startKey)).toString("base64url");
+    return result;
+  }
+
+  async deleteBatch(name: string, shardCount: number, groupCount: number) {
+    const keys: Item[] = [];
+    for (let shard = shardCount - 1; shard >= 0; shard--) keys.push({ pk: pk(name), sk: shardKey(shard) });
+    for (let group = 0; group < groupCount; group++) keys.push({ pk: pk(name), sk: groupKey(group) });
+    // Shard 0 (the batch record) goes last so a half-done delete can be finished by deleting again.
+    keys.push(keys.splice(shardCount - 1, 1)[0]!);
+    await this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === "ConditionalCheckFailedException"
+      ) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  private async batchWrite(requests: Record<string, unknown>[]) {
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
+      let pending = requests.slice(start, start + BATCH_WRITE_LIMIT);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 25 * Math.random()));
+        const result = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }),
+        );
+        pending = (result.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { StatusCounts } from "../domain/aggregate.js";
+import type { EffectiveSpec } from "../domain/effective-spec.js";
+import type { JobEntry } from "../domain/job-state.js";
+
+/**
+ * Jobs per shard item. A shard holds its jobs' states and its own per-status counters, so a job's
+ * transition and the counts move together in one conditional write (DESIGN.md "State and events").
+ * 100 entries of a few hundred bytes stay far below DynamoDB's 400 KB item limit.
+ */
+export const SHARD_SIZE = 100;
+
+export const shardOf = (ordinal: number) => ({
+  shard: Math.floor(ordinal / SHARD_SIZE),
+  slot: ordinal % SHARD_SIZE,
+});
+
+export type BatchType = "job" | "batch";
+
+/** A batch (a single job is a batch of one). Times are epoch milliseconds. */
+export interface BatchRecord {
+  name: string;
+  component: string;
+  batchType: BatchType;
+  /** The caller's label: `batchId` for a batch, `jobId` for a single job. */
+  batchId?: string;
+  created: number;
+  size: number;
+  groupCount: number;
+  payloadKey?: string;
+  stopRequested?: number;
+  /** Epoch seconds after which DynamoDB may delete the records. */
+  ttl?: number;
+}
+
+export type GroupState = "pending" | "submitting" | "submitted" | "failed";
+
+/** One AWS Batch submission of a batch: a plain job or an array job. */
+export interface GroupRecord {
+  batchName: string;
+  index: number;
+  offset: number;
+  size: number;
+  spec: EffectiveSpec;
+  state: GroupState;
+  run: number;
+  batchJobId?: string;
+  jobDefinition?: string;
+  submittedAt?: number;
+  error?: string;
+}
+
+/** A shard: up to SHARD_SIZE job entries by slot, their counts, and the earliest start / latest end. */
+export interface ShardState {
+  index: number;
+  entries: Map<number, JobEntry>;
+  counts: Partial<StatusCounts>;
+  started?: number;
+  ended?: number;
+}
+
+export interface EntryWrite {
+  batchName: string;
+  shard: number;
+  slot: number;
+  next: JobEntry;
+  /** Version the write is conditional on (the entry's `v` when it was read). */
+  expectedVersion: number;
+  previousStatus: string;
+  started?: number;
+  ended?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** Port: where jobs and batches live. Every method is a constant number of item operations. */
+export interface JobStore {
+  /** Records a new batch with its groups and its shards (all jobs Waiting). */
+  createBatch(batch: BatchRecord, groups: GroupRecord[], jobIds: (string | undefined)[]): Promise<void>;
+  getBatch(name: string): Promise<{ batch: BatchRecord; shard0: ShardState } | undefined>;
+  getShard(batchName: string, shard: number): Promise<ShardState | undefined>;
+  /** Shards in order, starting at `fromShard`, at most `limit` of them. */
+  listShards(batchName: string, fromShard: number, limit: number): Promise<ShardState[]>;
+  listGroups(batchName: string): Promise<GroupRecord[]>;
+  /** Conditional on the group's current state; false when it is no longer `expectedState`. */
+  updateGroup(group: GroupRecord, expectedState: GroupState): Promise<boolean>;
+  /** One conditional write: the entry and the shard's counters. False when the entry changed meanwhile. */
+  writeEntry(write: EntryWrite): Promise<boolean>;
+  markBatchStopRequested(name: string, at: number): Promise<void>;
+  /** Batches of a component and type, newest first. */
+  listBatches(
+    component: string,
+    batchType: BatchType,
+    page: { limit?: number; nextToken?: string },
+  ): Promise<Page<{ batch: BatchRecord; shard0: ShardState }>>;
+  deleteBatch(name: string, shardCount: number, groupCount: number): Promise<void>;
+}
