@@ -12,19 +12,15 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** Radix caps a batch at 500 jobs; we take 100,000 (submitted as AWS Batch array jobs of ≤10,000). */
 export const MAX_BATCH_JOBS = 100_000;
 
-const quantity = z
-  .string()
-  .refine(isQuantity, {
-    error: (issue) =>
-      `'${String(issue.input).slice(0, 40)}' is not a valid quantity (use e.g. 32Mi, 1Gi, 300m, 2)`,
-  });
+const quantity = z.string().refine(isQuantity, {
+  error: (issue) =>
+    `'${String(issue.input).slice(0, 40)}' is not a valid quantity (use e.g. 32Mi, 1Gi, 300m, 2)`,
+});
 
-export const resourceListSchema = z
-  .object({ cpu: quantity.optional(), memory: quantity.optional() })
-  .meta({
-    id: "ResourceList",
-    description: "Kubernetes quantities: memory like 32Mi or 1Gi, cpu like 300m or 2",
-  });
+export const resourceListSchema = z.object({ cpu: quantity.optional(), memory: quantity.optional() }).meta({
+  id: "ResourceList",
+  description: "Kubernetes quantities: memory like 32Mi or 1Gi, cpu like 300m or 2",
+});
 
 export const resourcesSchema = z
   .object({ limits: resourceListSchema.optional(), requests: resourceListSchema.optional() })

@@ -18,6 +18,8 @@ export interface Attempt {
   /** Whose failure: the job's own (`user`) or the platform's (Spot reclaim, host terminated). */
   kind?: "user" | "platform";
   run: number;
+  /** CloudWatch log stream of the attempt's main container (local stack: a file). */
+  log?: string;
 }
 
 /** A job's stored state: one entry of a shard item (compact, since a shard holds up to 100 of them). */
@@ -55,7 +57,10 @@ export interface Observation {
     exitCode?: number;
     reason?: string;
     statusReason?: string;
+    logStreamName?: string;
   }[];
+  /** Log stream of the attempt in progress, when Batch already names it. */
+  logStreamName?: string;
 }
 
 /** Attempts kept per job; older ones are dropped to bound the shard item (DynamoDB items ≤ 400 KB). */
@@ -96,9 +101,10 @@ function attemptsOf(observation: Observation, previous: Attempt[]): Attempt[] {
         ? "platform"
         : "user",
     run: observation.run,
+    log: attempt.logStreamName,
   }));
   if (observation.batchStatus === "STARTING" || observation.batchStatus === "RUNNING") {
-    thisRun.push({ start: observation.startedAt, run: observation.run });
+    thisRun.push({ start: observation.startedAt, run: observation.run, log: observation.logStreamName });
   }
   return [...earlierRuns, ...thisRun].slice(-MAX_ATTEMPTS_KEPT);
 }

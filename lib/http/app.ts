@@ -9,7 +9,17 @@ import type { ServiceDeps } from "../service/deps.js";
 import { getBatch, getJob, getJobInBatch, listBatches, listJobs } from "../service/queries.js";
 import { radixErrorHandler } from "./error-handler.js";
 import { parseBody, pathParameter, queryInteger } from "./parse.js";
-import { json } from "./respond.js";
+import { json, TextBody, text } from "./respond.js";
+import { getJobLogs } from "../service/logs.js";
+import { buildOpenApiDocument } from "../api/openapi.js";
+import { renderApiPage } from "./api-page.js";
+
+let openApi: ReturnType<typeof buildOpenApiDocument> | undefined;
+/** Built on first request, not at cold start. */
+const openApiDocument = () => {
+  openApi ??= buildOpenApiDocument();
+  return openApi;
+};
 
 type Event = APIGatewayProxyEvent;
 type Handler = (event: Event) => Promise<unknown>;
@@ -26,6 +36,19 @@ function pageOf(event: Event) {
   return { limit: limit ?? (nextToken === undefined ? undefined : 1000), nextToken };
 }
 
+function logQueryOf(event: Event) {
+  const sinceText = event.queryStringParameters?.since ?? undefined;
+  const since = sinceText === undefined ? undefined : Date.parse(sinceText);
+  if (since !== undefined && Number.isNaN(since)) {
+    throw new InvalidRequestError("query parameter since must be an RFC 3339 time, e.g. 2024-01-31T12:00:00Z");
+  }
+  return {
+    tail: queryInteger(event, "tail", 0, 1_000_000),
+    since,
+    attempt: queryInteger(event, "attempt", 0, 10_000),
+  };
+}
+
 /** The routes of Radix's job-scheduler API (spec 000, swagger.json), as plain data. */
 export function apiRoutes(
   deps: ServiceDeps,
@@ -34,6 +57,8 @@ export function apiRoutes(
   const job = (event: Event) => pathParameter(event, "jobName");
   const batch = (event: Event) => pathParameter(event, "batchName");
   return [
+    { method: "GET", path: "/api/v1/openapi.json", run: async () => openApiDocument() },
+    { method: "GET", path: "/api/v1/docs", run: async () => new TextBody(renderApiPage(openApiDocument()), "text/html; charset=utf-8") },
     { method: "GET", path: "/api/v1/jobs", run: () => listJobs(deps, component) },
     {
       method: "POST",
@@ -42,6 +67,11 @@ export function apiRoutes(
     },
     { method: "POST", path: "/api/v1/jobs/stop", run: () => stopAll(deps, component, "job") },
     { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e) => getJob(deps, component, job(e)) },
+    {
+      method: "GET",
+      path: "/api/v1/jobs/{jobName}/logs",
+      run: async (e) => new TextBody(await getJobLogs(deps, component, job(e), logQueryOf(e))),
+    },
     { method: "DELETE", path: "/api/v1/jobs/{jobName}", run: (e) => deleteJob(deps, component, job(e)) },
     { method: "POST", path: "/api/v1/jobs/{jobName}/stop", run: (e) => stopJob(deps, component, job(e)) },
     { method: "GET", path: "/api/v1/batches", run: () => listBatches(deps, component) },
@@ -87,7 +117,10 @@ export function createApiHandler(deps: ServiceDeps, component: string) {
   const routes = apiRoutes(deps, component).map(({ method, path, run }) => ({
     method,
     path,
-    handler: async (event: Event) => json(200, await run(event)),
+    handler: async (event: Event) => {
+      const result = await run(event);
+      return result instanceof TextBody ? text(200, result) : json(200, result);
+    },
   }));
   return middy<Event, APIGatewayProxyResult>()
     .use(radixErrorHandler(deps.logger))

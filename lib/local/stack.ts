@@ -19,7 +19,13 @@ import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { submitBatch } from "../service/submit.js";
 import { createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
-import { type BatchEmulator, type BatchEmulatorOptions, startBatchEmulator } from "./batch-emulator/index.js";
+import { FileLogReader } from "../logs/file-log-reader.js";
+import {
+  type BatchEmulator,
+  type BatchEmulatorOptions,
+  logFileForStream,
+  startBatchEmulator,
+} from "./batch-emulator/index.js";
 import { serveApi } from "./http-adapter.js";
 import {
   ensureTable,
@@ -152,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     deps.localEntrypoints = localEntrypoints;
+    deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
     onEvent = createBatchEventsHandler(deps);
     const urls: Record<string, string> = {};
     for (const [index, component] of config.spec.jobs.entries()) {

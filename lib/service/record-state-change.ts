@@ -12,7 +12,9 @@ const attemptSchema = z.looseObject({
   startedAt: z.number().optional(),
   stoppedAt: z.number().optional(),
   statusReason: z.string().optional(),
-  container: z.looseObject({ exitCode: z.number().optional(), reason: z.string().optional() }).optional(),
+  container: z
+    .looseObject({ exitCode: z.number().optional(), reason: z.string().optional(), logStreamName: z.string().optional() })
+    .optional(),
 });
 
 export const batchJobDetailSchema = z.looseObject({
@@ -25,6 +27,7 @@ export const batchJobDetailSchema = z.looseObject({
   attempts: z.array(attemptSchema).optional(),
   parameters: z.record(z.string(), z.string()).optional(),
   arrayProperties: z.looseObject({ index: z.number().optional(), size: z.number().optional() }).optional(),
+  container: z.looseObject({ logStreamName: z.string().optional() }).optional(),
 });
 
 export const batchStateChangeEventSchema = z.looseObject({
@@ -62,7 +65,9 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
       exitCode: attempt.container?.exitCode,
       reason: attempt.container?.reason,
       statusReason: attempt.statusReason,
+      logStreamName: attempt.container?.logStreamName,
     })),
+    logStreamName: detail.container?.logStreamName,
   };
 }
 

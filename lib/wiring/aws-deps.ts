@@ -3,6 +3,8 @@ import { BatchClient } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchLogReader } from "../logs/cloudwatch-log-reader.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
 import type { RuntimeConfig } from "../config/runtime.js";
@@ -65,7 +67,9 @@ export function createServiceDeps(
   const clients = options.clients ?? createAwsClients();
   const logger = options.logger ?? createLogger();
   const submitterName = process.env.SUBMITTER_FUNCTION_NAME;
+  const logGroup = process.env.BATCH_LOG_GROUP;
   return {
+    logs: logGroup ? new CloudWatchLogReader(new CloudWatchLogsClient({ ...RETRY }), logGroup) : undefined,
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),
     payloads: new S3PayloadStore(clients.s3, runtime.bucketName),

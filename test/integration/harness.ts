@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { expect } from "vitest";
+import { loadConfigFile } from "#lib/config/load.js";
+import type { JobStatus } from "#lib/api/schemas.js";
+import type { DeploymentConfig } from "#lib/config/schema.js";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "#lib/local/stack.js";
+
+/** A local stack for one test file: real SDK clients against dynalite, s3rver and the Batch emulator. */
+export interface TestStack extends LocalStack {
+  url: string;
+  api: <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export function sampleConfig(edit: (config: DeploymentConfig) => void = () => {}): DeploymentConfig {
+  const config = loadConfigFile("radixconfig.yaml");
+  edit(config);
+  return config;
+}
+
+export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<TestStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-test-"));
+  const stack = await startLocalStack({
+    config: sampleConfig(),
+    ...options,
+    dataDir,
+    ephemeralPorts: true,
+    logger: new Logger({ serviceName: "test", logLevel: "ERROR" }),
+    batch: { stepDelayMs: 10, maxConcurrentJobs: 8, ...options.batch },
+  });
+  const url = Object.values(stack.urls)[0]!;
+  const api = async <T,>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T };
+  };
+  return {
+    ...stack,
+    url,
+    api,
+    stop: async () => {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export const FINAL = ["Succeeded", "Failed", "Stopped", "DeadlineExceeded"];
+
+/** Waits until the job has a final status and returns its status object. */
+export async function finalJob(stack: TestStack, name: string, timeoutMs = 30_000) {
+  return eventually(
+    async () => {
+      const { status, body } = await stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`);
+      expect(status).toBe(200);
+      return FINAL.includes(body.status) ? body : undefined;
+    },
+    timeoutMs,
+    `job ${name} to end`,
+  );
+}
