@@ -56,6 +56,8 @@ export const runtimeConfigSchema = z.object({
   tableName: z.string(),
   bucketName: z.string(),
   queues: z.array(queueSettingsSchema).min(1),
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyWindowSeconds: z.number().int().positive().default(86_400),
   components: z.array(componentSettingsSchema).min(1),
 });
 
@@ -103,6 +105,7 @@ export function buildRuntimeConfig(
     app,
     tableName: names.tableName ?? resourceNames.table(app),
     bucketName: names.bucketName ?? resourceNames.bucket(app),
+    idempotencyWindowSeconds: config.aws.api.idempotencyWindowSeconds,
     queues: [
       { key: "cpu", queue: queueName("cpu"), gpuTypes: [], maxGpusPerInstance: 0 },
       ...config.aws.gpuFamilies.map((family) => ({

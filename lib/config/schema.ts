@@ -99,6 +99,8 @@ export const awsSchema = z.object({
       iamAuth: z.boolean().default(false),
       throttlingRateLimit: z.number().positive().default(100),
       throttlingBurstLimit: z.number().int().positive().default(200),
+      /** How long an Idempotency-Key on POST /jobs and /batches is remembered. */
+      idempotencyWindowSeconds: z.number().int().positive().default(86_400),
     })
     .prefault({}),
   functions: z

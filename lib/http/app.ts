@@ -4,7 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { InvalidRequestError } from "../api/errors.js";
 import { batchScheduleDescriptionSchema, jobScheduleDescriptionSchema } from "../api/schemas.js";
 import { deleteBatch, deleteJob, stopAll, stopBatch, stopJob, stopJobInBatch } from "../service/control.js";
-import { createBatch, createJob } from "../service/create.js";
+import { IDEMPOTENCY_KEY } from "../idempotency/idempotency.js";
+import { createBatch, createBatchOnce, createJob, createJobOnce } from "../service/create.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { getBatch, getJob, getJobInBatch, listBatches, listJobs } from "../service/queries.js";
 import { radixErrorHandler } from "./error-handler.js";
@@ -34,6 +35,16 @@ function pageOf(event: Event) {
     throw new InvalidRequestError("query parameter nextToken is not one this API returned");
   }
   return { limit: limit ?? (nextToken === undefined ? undefined : 1000), nextToken };
+}
+
+function idempotencyKeyOf(event: Event): string | undefined {
+  const entry = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === "idempotency-key");
+  const key = entry?.[1];
+  if (key === undefined || key === "") return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new InvalidRequestError("header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
+  }
+  return key;
 }
 
 function logQueryOf(event: Event) {
@@ -78,7 +89,11 @@ export function apiRoutes(
     {
       method: "POST",
       path: "/api/v1/batches",
-      run: (e) => createBatch(deps, component, parseBody(e, batchScheduleDescriptionSchema, false)),
+      run: (e) => {
+        const body = parseBody(e, batchScheduleDescriptionSchema, false);
+        const key = idempotencyKeyOf(e);
+        return key ? createBatchOnce(deps, component, body, key) : createBatch(deps, component, body);
+      },
     },
     { method: "POST", path: "/api/v1/batches/stop", run: () => stopAll(deps, component, "batch") },
     {

@@ -17,6 +17,7 @@ import type { DeploymentConfig } from "../config/schema.js";
 import { createApiHandler } from "../http/app.js";
 import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
+import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../service/reconcile.js";
 import { submitBatch } from "../service/submit.js";
 import { createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
 import { FileLogReader } from "../logs/file-log-reader.js";
@@ -45,6 +46,9 @@ export interface LocalStackOptions {
   /** Every component on a free port (tests run several stacks side by side). */
   ephemeralPorts?: boolean;
   batch?: Partial<Omit<BatchEmulatorOptions, "dataDir" | "queues" | "onEvent">>;
+  /** How often the reconciler runs (the schedule in AWS); 0 turns it off. Default 10 s. */
+  reconcileEveryMs?: number;
+  reconcile?: Partial<ReconcileOptions>;
   logger?: Logger;
 }
 
@@ -118,7 +122,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logger = options.logger ?? createLogger("job-scheduler-local");
   const started: (RunningEmulator | BatchEmulator)[] = [];
   const servers: Server[] = [];
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  let reconciling: Promise<unknown> = Promise.resolve();
   const close = async () => {
+    clearInterval(reconcileTimer);
+    await reconciling;
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const running of started.reverse()) await running.close();
   };
@@ -160,6 +168,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     deps.localEntrypoints = localEntrypoints;
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
     onEvent = createBatchEventsHandler(deps);
+    const reconcileEveryMs = options.reconcileEveryMs ?? 10_000;
+    if (reconcileEveryMs > 0) {
+      const reconcileOptions = { ...DEFAULT_RECONCILE_OPTIONS, ...options.reconcile };
+      reconcileTimer = setInterval(() => {
+        reconciling = reconciling
+          .then(() => reconcile(deps!, reconcileOptions))
+          .catch((error) => logger.error("reconcile failed", { error }));
+      }, reconcileEveryMs);
+      reconcileTimer.unref();
+    }
     const urls: Record<string, string> = {};
     for (const [index, component] of config.spec.jobs.entries()) {
       const port = options.ephemeralPorts

@@ -49,7 +49,7 @@ export async function startS3(dir: string, buckets: string[]): Promise<RunningEm
   return { url: `http://127.0.0.1:${port}`, close: () => s3.close() };
 }
 
-/** The job table as cdk/ creates it: `pk`/`sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk`, on-demand. */
+/** The job table as cdk/ creates it: `pk`/`sk`, GSIs `gsi1` (listing) and `gsi2` (active, keys only), on-demand. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(
@@ -61,6 +61,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: "sk", AttributeType: "S" },
           { AttributeName: "gsi1pk", AttributeType: "S" },
           { AttributeName: "gsi1sk", AttributeType: "S" },
+          { AttributeName: "gsi2pk", AttributeType: "S" },
+          { AttributeName: "gsi2sk", AttributeType: "S" },
         ],
         KeySchema: [
           { AttributeName: "pk", KeyType: "HASH" },
@@ -74,6 +76,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
               { AttributeName: "gsi1sk", KeyType: "RANGE" },
             ],
             Projection: { ProjectionType: "ALL" },
+          },
+          {
+            IndexName: "gsi2",
+            KeySchema: [
+              { AttributeName: "gsi2pk", KeyType: "HASH" },
+              { AttributeName: "gsi2sk", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "KEYS_ONLY" },
           },
         ],
       }),

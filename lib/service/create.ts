@@ -15,6 +15,7 @@ import { groupJobs } from "../domain/grouping.js";
 import { newBatchName } from "../domain/names.js";
 import { type BatchRecord, type BatchType, type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
+import { getBatch, getJob } from "./queries.js";
 import { submitBatch } from "./submit.js";
 import { batchStatusView, jobStatusesOf, jobStatusView } from "./views.js";
 
@@ -165,4 +166,28 @@ export async function createBatch(
   }
   const shards = await deps.store.listShards(batch.name, 0, Math.ceil(batch.size / SHARD_SIZE));
   return batchStatusView(component, batch, shards, jobStatusesOf(batch, shards));
+}
+
+/**
+ * Creation with an `Idempotency-Key`: the first request creates, a repeat (same key, same body) within
+ * the window gets the same job or batch again with no second submission, another body is a 409.
+ */
+export async function createJobOnce(deps: ServiceDeps, componentName: string, request: JobScheduleDescription, key: string) {
+  if (!deps.idempotency) return createJob(deps, componentName, request);
+  let created: JobStatus | undefined;
+  const name = await deps.idempotency.once(`${componentName}#job`, key, request, async () => {
+    created = await createJob(deps, componentName, request);
+    return created.name;
+  });
+  return created ?? getJob(deps, componentName, name);
+}
+
+export async function createBatchOnce(deps: ServiceDeps, componentName: string, request: BatchScheduleDescription, key: string) {
+  if (!deps.idempotency) return createBatch(deps, componentName, request);
+  let created: BatchStatus | undefined;
+  const name = await deps.idempotency.once(`${componentName}#batch`, key, request, async () => {
+    created = await createBatch(deps, componentName, request);
+    return created.name;
+  });
+  return created ?? getBatch(deps, componentName, name, request.jobScheduleDescriptions.length > CREATE_RESPONSE_MAX_JOBS ? { limit: 1 } : {});
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BatchGateway } from "../batch/gateway.js";
 import type { ComponentSettings, RuntimeConfig } from "../config/runtime.js";
+import type { IdempotencyGuard } from "../idempotency/idempotency.js";
 import type { LogReader } from "../logs/log-reader.js";
 import type { PayloadStore } from "../payloads/payload-store.js";
 import type { JobStore } from "../store/job-store.js";
@@ -27,6 +28,8 @@ export interface ServiceDeps {
   submitInBackground: (component: string, batchName: string) => Promise<void>;
   /** Told of every applied status change (notifications, product events). */
   onJobChange?: (change: JobChange) => Promise<void>;
+  /** Makes creation with an `Idempotency-Key` happen once. */
+  idempotency?: IdempotencyGuard;
   /** Reads job output (CloudWatch Logs in AWS, files locally). */
   logs?: LogReader;
   /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */

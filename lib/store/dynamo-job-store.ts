@@ -27,7 +27,9 @@ import {
  *   counters `n_<Status>`, and `tStart`/`tEnd`;
  * - `B#<batch>` / `G#<n>`: AWS Batch submission n (plain or array job) of the batch;
  * - `gsi1pk` = `L#<component>#<job|batch>`, `gsi1sk` = `<created ISO>#<name>` on shard 0: listing
- *   without a scan, newest first.
+ *   without a scan, newest first;
+ * - `gsi2pk` = `ACTIVE`, `gsi2sk` = `<created ISO>#<name>` on shard 0 until every job of the batch has
+ *   ended: a sparse index the reconciler walks instead of scanning.
  * No transactions: every change is one conditional write on one item (dynalite has no
  * TransactWriteItems, and a transaction costs twice the writes).
  */
@@ -36,6 +38,7 @@ const shardKey = (index: number) => `S#${String(index).padStart(5, "0")}`;
 const groupKey = (index: number) => `G#${String(index).padStart(5, "0")}`;
 const listKey = (component: string, type: BatchType) => `L#${component}#${type}`;
 const countAttr = (status: string) => `n_${status}`;
+const ACTIVE = "ACTIVE";
 
 /** BatchWriteItem takes at most 25 requests; unprocessed ones are retried with backoff. */
 const BATCH_WRITE_LIMIT = 25;
@@ -105,6 +108,8 @@ export class DynamoJobStore implements JobStore {
         Object.assign(item, batch, {
           gsi1pk: listKey(batch.component, batch.batchType),
           gsi1sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
+          gsi2pk: ACTIVE,
+          gsi2sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
         });
       }
       items.push(item);
@@ -244,17 +249,38 @@ export class DynamoJobStore implements JobStore {
   }
 
   async listBatches(component: string, batchType: BatchType, page: { limit?: number; nextToken?: string }) {
+    const { items, nextToken } = await this.queryIndex("gsi1", "gsi1pk", listKey(component, batchType), page);
+    return { items: items.map((item) => ({ batch: toBatch(item), shard0: toShard(item) })), nextToken };
+  }
+
+  /** The active index projects keys only: it is a work list, the reconciler reads each batch itself. */
+  async listActiveBatches(page: { limit?: number; nextToken?: string }) {
+    const { items, nextToken } = await this.queryIndex("gsi2", "gsi2pk", ACTIVE, page);
+    return { items: items.map((item) => String(item.pk).slice(2)), nextToken };
+  }
+
+  async markBatchSettled(name: string) {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(name), sk: shardKey(0) },
+        UpdateExpression: "REMOVE gsi2pk, gsi2sk",
+        ConditionExpression: "attribute_exists(pk)",
+      }),
+    );
+  }
+
+  private async queryIndex(indexName: string, keyName: string, key: string, page: { limit?: number; nextToken?: string }) {
     const items: Item[] = [];
-    let startKey = page.nextToken
-      ? (JSON.parse(Buffer.from(page.nextToken, "base64url").toString()) as Item)
-      : undefined;
+    let startKey = page.nextToken ? (JSON.parse(Buffer.from(page.nextToken, "base64url").toString()) as Item) : undefined;
     do {
       const result = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: "gsi1",
-          KeyConditionExpression: "gsi1pk = :l",
-          ExpressionAttributeValues: { ":l": listKey(component, batchType) },
+          IndexName: indexName,
+          KeyConditionExpression: "#key = :key",
+          ExpressionAttributeNames: { "#key": keyName },
+          ExpressionAttributeValues: { ":key": key },
           ScanIndexForward: false,
           Limit: page.limit ? page.limit - items.length : undefined,
           ExclusiveStartKey: startKey,
@@ -263,9 +289,7 @@ export class DynamoJobStore implements JobStore {
       items.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
     } while (startKey && (!page.limit || items.length < page.limit));
-    const result: Page<{ batch: BatchRecord; shard0: ShardState }> = {
-      items: items.map((item) => ({ batch: toBatch(item), shard0: toShard(item) })),
-    };
+    const result: Page<Item> = { items };
     if (startKey) result.nextToken = Buffer.from(JSON.stringify(startKey)).toString("base64url");
     return result;
   }

@@ -96,4 +96,8 @@ export interface JobStore {
     page: { limit?: number; nextToken?: string },
   ): Promise<Page<{ batch: BatchRecord; shard0: ShardState }>>;
   deleteBatch(name: string, shardCount: number, groupCount: number): Promise<void>;
+  /** Batches that may still have jobs without a final status (a sparse index: ended ones leave it). */
+  listActiveBatches(page: { limit?: number; nextToken?: string }): Promise<Page<string>>;
+  /** Takes an ended batch out of the active index. */
+  markBatchSettled(name: string): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
 import { CloudWatchLogReader } from "../logs/cloudwatch-log-reader.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
@@ -19,6 +20,7 @@ import { DynamoJobStore } from "../store/dynamo-job-store.js";
 const RETRY = { maxAttempts: 8, retryMode: "adaptive" as const };
 
 export interface AwsClients {
+  dynamoRaw: DynamoDBClient;
   dynamo: DynamoDBDocumentClient;
   s3: S3Client;
   batch: BatchClient;
@@ -29,12 +31,13 @@ export interface AwsClients {
  * same code at its emulators. The S3 emulator needs path-style addressing.
  */
 export function createAwsClients(env: NodeJS.ProcessEnv = process.env): AwsClients {
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...RETRY }), {
+  const dynamoRaw = new DynamoDBClient({ ...RETRY });
+  const dynamo = DynamoDBDocumentClient.from(dynamoRaw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
   const s3 = new S3Client({ ...RETRY, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
   const batch = new BatchClient({ ...RETRY });
-  return { dynamo, s3, batch };
+  return { dynamoRaw, dynamo, s3, batch };
 }
 
 export function createLogger(serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? "job-scheduler"): Logger {
@@ -69,6 +72,7 @@ export function createServiceDeps(
   const submitterName = process.env.SUBMITTER_FUNCTION_NAME;
   const logGroup = process.env.BATCH_LOG_GROUP;
   return {
+    idempotency: new PowertoolsIdempotencyGuard(clients.dynamoRaw, runtime.tableName, runtime.idempotencyWindowSeconds),
     logs: logGroup ? new CloudWatchLogReader(new CloudWatchLogsClient({ ...RETRY }), logGroup) : undefined,
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),

@@ -1,0 +1,127 @@
+import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
+import { applyObservation, finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
+import { DEADLINE_REASON, isFinal } from "../domain/status.js";
+import { type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
+import type { ServiceDeps } from "./deps.js";
+import { writeEntryWithRetry } from "./entries.js";
+import { allShards } from "./queries.js";
+import { submitBatch } from "./submit.js";
+
+export interface ReconcileOptions {
+  /** A job with no news for this long is checked with DescribeJobs (events may have been lost). */
+  staleAfterMs: number;
+  /** A submission still pending/submitting after this long is resumed. */
+  resumeAfterMs: number;
+}
+
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = { staleAfterMs: 5 * 60_000, resumeAfterMs: 2 * 60_000 };
+
+export interface ReconcileReport {
+  batches: number;
+  described: number;
+  repaired: number;
+  deadlines: number;
+  resumed: number;
+  settled: number;
+}
+
+const groupOf = (groups: GroupRecord[], ordinal: number) =>
+  groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
+
+const batchJobIdOf = (group: GroupRecord, ordinal: number) =>
+  group.size > 1 ? `${group.batchJobId}:${ordinal - group.offset}` : group.batchJobId!;
+
+/**
+ * The scheduled repair pass (DESIGN.md "State and events"): for every batch in the active index it
+ * 1. resumes submissions that stalled (the submitter crashed or was throttled away),
+ * 2. ends jobs past `timeLimitSeconds` (measured from submission, as Kubernetes' activeDeadlineSeconds;
+ *    Batch's own attempt timeout cannot go below 60 s nor span retries),
+ * 3. asks AWS Batch (DescribeJobs, ≤100 ids a call) about jobs with no news for a while and applies the
+ *    answer through the same forward-only transition as the events handler,
+ * 4. takes batches whose jobs have all ended out of the active index.
+ */
+export async function reconcile(deps: ServiceDeps, options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS): Promise<ReconcileReport> {
+  const report: ReconcileReport = { batches: 0, described: 0, repaired: 0, deadlines: 0, resumed: 0, settled: 0 };
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.store.listActiveBatches({ limit: 100, nextToken });
+    for (const name of page.items) {
+      report.batches++;
+      try {
+        await reconcileBatch(deps, name, options, report);
+      } catch (error) {
+        deps.logger.error("reconcile of batch failed", { batchName: name, error });
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return report;
+}
+
+async function reconcileBatch(deps: ServiceDeps, name: string, options: ReconcileOptions, report: ReconcileReport) {
+  const found = await deps.store.getBatch(name);
+  if (!found) return;
+  const { batch, shard0 } = found;
+  const now = deps.now();
+  let groups = await deps.store.listGroups(name);
+  if (groups.some((group) => group.state === "pending" || group.state === "submitting") && now - batch.created > options.resumeAfterMs) {
+    await submitBatch(deps, batch.component, name);
+    groups = await deps.store.listGroups(name);
+    report.resumed++;
+  }
+  const shards = await allShards(deps, batch, shard0);
+  const open: { ordinal: number; entry: JobEntry; group: GroupRecord }[] = [];
+  for (const shard of shards) {
+    for (const [slot, entry] of shard.entries) {
+      if (isFinal(entry.status)) continue;
+      const ordinal = shard.index * SHARD_SIZE + slot;
+      const group = groupOf(groups, ordinal);
+      if (group) open.push({ ordinal, entry, group });
+    }
+  }
+  if (open.length === 0) {
+    await deps.store.markBatchSettled(name);
+    report.settled++;
+    return;
+  }
+  const stale: typeof open = [];
+  for (const job of open) {
+    const since = job.group.submittedAt ?? batch.created;
+    if (now - since > job.group.spec.timeLimitSeconds * 1000) {
+      await endPastDeadline(deps, name, job.ordinal, job.group);
+      report.deadlines++;
+    } else if (job.group.state === "submitted" && now - (job.entry.updated ?? since) > options.staleAfterMs) {
+      stale.push(job);
+    }
+  }
+  if (stale.length === 0) return;
+  const views = await deps.batch.describe(stale.map((job) => batchJobIdOf(job.group, job.ordinal)));
+  report.described += views.length;
+  for (const view of views) {
+    const offset = Number(view.parameters?.[PARAM_OFFSET]);
+    if (view.parameters?.[PARAM_BATCH] !== name || !Number.isInteger(offset)) continue;
+    const ordinal = offset + (view.arrayIndex ?? 0);
+    const observation = {
+      run: Number(view.parameters?.[PARAM_RUN] ?? 1) || 1,
+      batchJobId: view.jobId,
+      batchStatus: view.status,
+      statusReason: view.statusReason,
+      startedAt: view.startedAt,
+      stoppedAt: view.stoppedAt,
+      attempts: view.attempts,
+    };
+    const outcome = await writeEntryWithRetry(deps, name, ordinal, (entry) => applyObservation(entry, observation, now));
+    if (outcome === "applied") report.repaired++;
+  }
+}
+
+async function endPastDeadline(deps: ServiceDeps, batchName: string, ordinal: number, group: GroupRecord) {
+  if (group.state === "submitted" && group.batchJobId) {
+    // The FAILED event that follows carries this reason and so becomes DeadlineExceeded.
+    await deps.batch.terminate(batchJobIdOf(group, ordinal), DEADLINE_REASON);
+  } else {
+    await writeEntryWithRetry(deps, batchName, ordinal, (entry) =>
+      isFinal(entry.status) ? undefined : finishWithoutBatch(entry, "DeadlineExceeded", deps.now(), "Job was active longer than specified deadline"),
+    );
+  }
+}
