@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The deployment configuration: one YAML file shaped like radixconfig's `spec.jobs`

@@ -19,7 +19,7 @@ import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../service/reconcile.js";
 import { submitBatch } from "../service/submit.js";
-import { createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
+import { type AwsClients, createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
 import { FileLogReader } from "../logs/file-log-reader.js";
 import {
   type BatchEmulator,
@@ -46,6 +46,8 @@ export interface LocalStackOptions {
   /** Every component on a free port (tests run several stacks side by side). */
   ephemeralPorts?: boolean;
   batch?: Partial<Omit<BatchEmulatorOptions, "dataDir" | "queues" | "onEvent">>;
+  /** Wraps the events handler (the bench times it). */
+  wrapEventHandler?: (handler: (event: unknown) => Promise<unknown>) => (event: unknown) => Promise<unknown>;
   /** How often the reconciler runs (the schedule in AWS); 0 turns it off. Default 10 s. */
   reconcileEveryMs?: number;
   reconcile?: Partial<ReconcileOptions>;
@@ -56,6 +58,8 @@ export interface LocalStack {
   dataDir: string;
   runtime: RuntimeConfig;
   deps: ServiceDeps;
+  /** The SDK clients the services use (the bench counts calls on them). */
+  clients: AwsClients;
   batch: BatchEmulator;
   /** Base URL of each job component's API, by component name. */
   urls: Record<string, string>;
@@ -153,8 +157,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const localEntrypoints = Object.fromEntries(
       config.spec.jobs.map((job) => [job.name, job.local!.command]),
     );
+    const clients = createAwsClients();
     deps = createServiceDeps(runtime, {
-      clients: createAwsClients(),
+      clients,
       logger,
       // In AWS an asynchronous Lambda invoke; here the same submitter runs in-process, off the request.
       submitInBackground: async (component, batchName) => {
@@ -167,7 +172,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     deps.localEntrypoints = localEntrypoints;
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
-    onEvent = createBatchEventsHandler(deps);
+    const eventsHandler = createBatchEventsHandler(deps);
+    onEvent = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;
     const reconcileEveryMs = options.reconcileEveryMs ?? 10_000;
     if (reconcileEveryMs > 0) {
       const reconcileOptions = { ...DEFAULT_RECONCILE_OPTIONS, ...options.reconcile };
@@ -193,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       runtime,
       deps,
+      clients,
       batch,
       urls,
       endpoints: { dynamodb: dynamo.url, s3: s3.url, batch: batch.url },

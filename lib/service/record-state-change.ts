@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type Observation } from "../domain/job-state.js";
 import type { ServiceDeps } from "./deps.js";

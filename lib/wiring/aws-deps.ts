@@ -1,11 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { BatchClient } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
-import { CloudWatchLogReader } from "../logs/cloudwatch-log-reader.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
 import type { RuntimeConfig } from "../config/runtime.js";
@@ -17,7 +14,7 @@ import { DynamoJobStore } from "../store/dynamo-job-store.js";
  * SDK retries: throttling (SubmitJob: 50 TPS per account) and 5xx are retried with exponential backoff
  * and jitter; "adaptive" also rate-limits the client after throttling.
  */
-const RETRY = { maxAttempts: 8, retryMode: "adaptive" as const };
+export const RETRY = { maxAttempts: 8, retryMode: "adaptive" as const };
 
 export interface AwsClients {
   dynamoRaw: DynamoDBClient;
@@ -44,36 +41,21 @@ export function createLogger(serviceName = process.env.POWERTOOLS_SERVICE_NAME ?
   return new Logger({ serviceName });
 }
 
-/** Hands a batch to the submitter function (asynchronous invoke: the API answers at once). */
-export function lambdaSubmitter(functionName: string) {
-  const lambda = new LambdaClient({ ...RETRY });
-  return async (component: string, batchName: string) => {
-    await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: "Event",
-        Payload: Buffer.from(JSON.stringify({ component, batchName })),
-      }),
-    );
-  };
-}
-
 export function createServiceDeps(
   runtime: RuntimeConfig,
   options: {
     clients?: AwsClients;
     logger?: Logger;
     submitInBackground?: ServiceDeps["submitInBackground"];
+    logs?: ServiceDeps["logs"];
     now?: () => number;
   } = {},
 ): ServiceDeps {
   const clients = options.clients ?? createAwsClients();
   const logger = options.logger ?? createLogger();
-  const submitterName = process.env.SUBMITTER_FUNCTION_NAME;
-  const logGroup = process.env.BATCH_LOG_GROUP;
   return {
     idempotency: new PowertoolsIdempotencyGuard(clients.dynamoRaw, runtime.tableName, runtime.idempotencyWindowSeconds),
-    logs: logGroup ? new CloudWatchLogReader(new CloudWatchLogsClient({ ...RETRY }), logGroup) : undefined,
+    logs: options.logs,
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),
     payloads: new S3PayloadStore(clients.s3, runtime.bucketName),
@@ -82,10 +64,8 @@ export function createServiceDeps(
     now: options.now ?? Date.now,
     submitInBackground:
       options.submitInBackground ??
-      (submitterName
-        ? lambdaSubmitter(submitterName)
-        : async () => {
-            throw new Error("SUBMITTER_FUNCTION_NAME is not set");
-          }),
+      (async () => {
+        throw new Error("no background submitter is configured");
+      }),
   };
 }

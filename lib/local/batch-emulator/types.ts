@@ -1,0 +1,153 @@
+import type { JobDetail } from "@aws-sdk/client-batch";
+import type { ChildTable } from "./child-table.js";
+
+/** What a state-change event carries: shaped like DescribeJobs' JobDetail (the SDK's own type). */
+export type BatchJobDetail = JobDetail;
+
+/** An EventBridge "Batch Job State Change" event, as the rule target receives it. */
+export type BatchStateChangeEvent = {
+  version: "0";
+  id: string;
+  "detail-type": "Batch Job State Change";
+  source: "aws.batch";
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: BatchJobDetail;
+};
+
+export interface BatchEmulatorOptions {
+  /** State file, per-job work dirs, logs, events.ndjson live here. */
+  dataDir: string;
+  /** Default 0 (ephemeral). The server binds 127.0.0.1 only. */
+  port?: number;
+  /** Default "eu-west-1". */
+  region?: string;
+  /** Default "000000000000". */
+  accountId?: string;
+  /** Job queue names that exist (as if created by CDK). */
+  queues: string[];
+  /** The events handler, called like the EventBridge rule target. */
+  onEvent: (event: BatchStateChangeEvent) => Promise<void>;
+  /** status-only: no processes; each job/child walks the statuses and SUCCEEDS (exit 0). Default "run". */
+  mode?: "run" | "status-only";
+  /** In status-only mode: deliver every transition (default) or only the final one. */
+  statusOnlyEvents?: "all" | "terminal";
+  /** Job attempts in STARTING/RUNNING at once in "run" mode (default 4); others stay RUNNABLE. */
+  maxConcurrentJobs?: number;
+  /** Pause between the queued states SUBMITTED->PENDING->RUNNABLE->STARTING (default 50). */
+  stepDelayMs?: number;
+  /** Parallel onEvent deliveries (default 8); failures are retried with backoff up to 10 times. */
+  eventConcurrency?: number;
+  /** SIGTERM -> SIGKILL grace on terminate/timeout (AWS: 30 s; default 2000 locally). */
+  killGraceMs?: number;
+  /** Extra environment passed to every process. */
+  env?: Record<string, string>;
+  /**
+   * Test-only knob: `timeoutScale` multiplies every attempt timeout (default 1), so a test can keep
+   * AWS's 60 s floor on `attemptDurationSeconds` and still see the timeout path in 0.6 s (scale 0.01).
+   */
+  clock?: { timeoutScale?: number };
+}
+
+export interface BatchEmulator {
+  url: string;
+  /** Stops processes, delivers nothing more, flushes state and undelivered events, closes the server. */
+  close(): Promise<void>;
+  /** Calls by operation, e.g. {SubmitJob: 3, DescribeJobs: 1, eventsDelivered: 40}. */
+  stats(): Record<string, number>;
+}
+
+export const STATUSES = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] as const;
+export type JobStatus = (typeof STATUSES)[number];
+/** Status codes (index into {@link STATUSES}); array children keep theirs in a Uint8Array. */
+export const S = { SUBMITTED: 0, PENDING: 1, RUNNABLE: 2, STARTING: 3, RUNNING: 4, SUCCEEDED: 5, FAILED: 6 } as const;
+export const isDone = (code: number) => code >= S.SUCCEEDED;
+
+export interface KeyValue {
+  name: string;
+  value: string;
+}
+export interface RetryRule {
+  onStatusReason?: string;
+  onReason?: string;
+  onExitCode?: string;
+  action: string;
+}
+export interface RetryStrategy {
+  attempts?: number;
+  evaluateOnExit?: RetryRule[];
+}
+
+/** One container of a job as it runs: the definition merged with the submission's overrides. */
+export interface ContainerSpec {
+  name: string;
+  command: string[];
+  environment: KeyValue[];
+  resourceRequirements: { type: string; value: string }[];
+  essential: boolean;
+  dependsOn: { containerName: string; condition: string }[];
+  mountPoints: { sourceVolume: string; containerPath: string }[];
+  /** The definition's container object, echoed in JobDetail. */
+  raw: Record<string, unknown>;
+}
+
+export interface TaskSpec {
+  /** containerProperties (one container, named "default") or ecsProperties.taskProperties[0]. */
+  kind: "container" | "ecs";
+  containers: ContainerSpec[];
+  volumes: string[];
+  /** containerProperties or taskProperties[0] without its containers, echoed in JobDetail. */
+  raw: Record<string, unknown>;
+}
+
+export interface AttemptRecord {
+  taskId: string;
+  startedAt?: number;
+  stoppedAt?: number;
+  statusReason?: string;
+  exitCode?: number;
+  reason?: string;
+  containers?: { name: string; exitCode?: number; reason?: string }[];
+}
+
+/** What changes per run: a plain job's own record, or an array child's entry in {@link ChildTable}. */
+export interface RunState {
+  statusReason?: string;
+  attempts: AttemptRecord[];
+  /** The attempt in STARTING/RUNNING; moved to `attempts` when it stops (AWS lists finished attempts). */
+  current?: AttemptRecord;
+  isCancelled?: boolean;
+  isTerminated?: boolean;
+}
+
+export interface JobRecord extends RunState {
+  jobId: string;
+  jobName: string;
+  queue: string;
+  seq: number;
+  createdAt: number;
+  status: JobStatus;
+  startedAt?: number;
+  stoppedAt?: number;
+  definition: { arn: string; name: string; revision: number };
+  task: TaskSpec;
+  parameters: Record<string, string>;
+  tags?: Record<string, string>;
+  propagateTags?: boolean;
+  retryStrategy?: RetryStrategy;
+  timeout?: { attemptDurationSeconds: number };
+  schedulingPriority?: number;
+  shareIdentifier?: string;
+  dependsOn?: unknown[];
+  platformCapabilities?: string[];
+  /** Array parents only. */
+  array?: ChildTable;
+}
+
+/** A schedulable thing: a plain job (index -1) or an array child. An array parent never runs. */
+export interface Unit {
+  job: JobRecord;
+  index: number;
+}

@@ -1,0 +1,186 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { SubmitJobCommand } from "@aws-sdk/client-batch";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { loadConfigFile } from "#lib/config/load.js";
+import { type LocalStack, startLocalStack } from "#lib/local/stack.js";
+import { countsOf } from "#lib/service/views.js";
+import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
+import { SHARD_SIZE } from "#lib/store/job-store.js";
+import { createAwsClients } from "#lib/wiring/aws-deps.js";
+import { CallCounter, sum } from "./counting.js";
+
+/**
+ * Issue 4's bench: batches of 10 to 100,000 jobs on the local stack (status-only Batch emulator, so it
+ * measures the scheduler, not the sample job), and the naive way (one SubmitJob, one PutItem, one
+ * PutObject per job) for 1,000 and 10,000 in the same run.
+ */
+export interface BatchRow {
+  jobs: number;
+  way: "array" | "naive";
+  calls: Record<string, number>;
+  answerMs: number;
+  submittedMs: number;
+  allSucceededMs?: number;
+  arrayJobs?: number;
+  countsExact?: boolean;
+}
+
+export interface EventRow {
+  jobs: number;
+  events: number;
+  dynamoOpsPerEvent: number;
+  msPerEvent: number;
+}
+
+interface EventSample {
+  batchName?: string;
+  ms: number;
+  dynamoOps: number;
+}
+
+const eventScope = new AsyncLocalStorage<{ dynamoOps: number }>();
+
+async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("bench: timed out");
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function benchBatches(sizes: number[], naiveSizes: number[]): Promise<{ rows: BatchRow[]; events: EventRow[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-bench-"));
+  const counter = new CallCounter();
+  const samples: EventSample[] = [];
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({
+      config: loadConfigFile("radixconfig.yaml"),
+      dataDir,
+      ephemeralPorts: true,
+      reconcileEveryMs: 0,
+      logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
+      batch: { mode: "status-only", stepDelayMs: 0, eventConcurrency: 8 },
+      wrapEventHandler: (handler) => async (event) => {
+        const scope = { dynamoOps: 0 };
+        const started = performance.now();
+        await eventScope.run(scope, () => handler(event));
+        const batchName = (event as { detail?: { parameters?: Record<string, string> } }).detail?.parameters?.schedBatch;
+        samples.push({ batchName, ms: performance.now() - started, dynamoOps: scope.dynamoOps });
+      },
+    });
+    counter.attach("DynamoDB", stack.clients.dynamoRaw);
+    counter.attach("S3", stack.clients.s3);
+    counter.attach("Batch", stack.clients.batch);
+    // Count DynamoDB calls made inside the events handler apart from creation's.
+    (stack.clients.dynamoRaw as unknown as { middlewareStack: { add: (...args: unknown[]) => void } }).middlewareStack.add(
+      (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+        const scope = eventScope.getStore();
+        if (scope) scope.dynamoOps++;
+        return next(args);
+      },
+      { step: "initialize", name: "count-event-ops" },
+    );
+    // The bench's own polling uses separate, uncounted clients.
+    const observer = new DynamoJobStore(createAwsClients().dynamo, stack.runtime.tableName);
+    const url = Object.values(stack.urls)[0]!;
+    const rows: BatchRow[] = [];
+    const batchOf = new Map<number, string>();
+
+    for (const jobs of sizes) {
+      const body = JSON.stringify({
+        jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({ jobId: `j${i}`, payload: `{"i":${i}}` })),
+      });
+      const before = counter.snapshot();
+      const eventsBefore = samples.length;
+      const started = performance.now();
+      const response = await fetch(`${url}/api/v1/batches`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const answer = (await response.json()) as { name: string; status: string };
+      const answerMs = performance.now() - started;
+      if (response.status !== 200) throw new Error(`bench: create failed: ${JSON.stringify(answer)}`);
+      batchOf.set(jobs, answer.name);
+      const groups = await waitFor(async () => {
+        const all = await observer.listGroups(answer.name);
+        return all.every((group) => group.state === "submitted") ? all : undefined;
+      }, 600_000);
+      const submittedMs = performance.now() - started;
+      const creationCalls = counter.since(before);
+      // Calls made by the events handler in that time are per-event costs, reported apart.
+      const eventCalls = samples.slice(eventsBefore).reduce((total, sample) => total + sample.dynamoOps, 0);
+      const dynamoWrites = sum(creationCalls, "DynamoDB", ["BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem"]);
+      creationCalls["DynamoDB:(by events handler, excluded)"] = eventCalls;
+      const row: BatchRow = { jobs, way: "array", calls: creationCalls, answerMs, submittedMs, arrayJobs: groups.length };
+      const size = jobs;
+      const succeeded = await waitFor(
+        async () => {
+          const found = await observer.getBatch(answer.name);
+          if (!found) return undefined;
+          const shards = Math.ceil(size / SHARD_SIZE);
+          const all = shards > 1 ? [found.shard0, ...(await observer.listShards(answer.name, 1, shards - 1))] : [found.shard0];
+          const counts = countsOf(all);
+          return counts.Succeeded === size ? counts : undefined;
+        },
+        3_600_000,
+        jobs > 10_000 ? 5_000 : 200,
+      );
+      row.allSucceededMs = performance.now() - started;
+      row.countsExact = Object.entries(succeeded).every(([status, n]) => (status === "Succeeded" ? n === size : n === 0));
+      void dynamoWrites;
+      rows.push(row);
+      console.error(`bench: ${jobs} jobs done (${Math.round(row.allSucceededMs)} ms)`);
+    }
+
+    for (const jobs of naiveSizes) rows.push(await naive(stack, counter, jobs));
+
+    const events: EventRow[] = [];
+    for (const jobs of [10, 10_000]) {
+      const name = batchOf.get(jobs);
+      const mine = samples.filter((sample) => sample.batchName === name);
+      if (!name || mine.length === 0) continue;
+      events.push({
+        jobs,
+        events: mine.length,
+        dynamoOpsPerEvent: mine.reduce((total, sample) => total + sample.dynamoOps, 0) / mine.length,
+        msPerEvent: mine.reduce((total, sample) => total + sample.ms, 0) / mine.length,
+      });
+    }
+    return { rows, events };
+  } finally {
+    await stack?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The naive way: every job its own S3 object, DynamoDB item and SubmitJob call (16 in flight). */
+async function naive(stack: LocalStack, counter: CallCounter, jobs: number): Promise<BatchRow> {
+  const before = counter.snapshot();
+  const started = performance.now();
+  const { clients, runtime } = stack;
+  const queue = runtime.queues.find((candidate) => candidate.key === "cpu")!.queue;
+  const definition = await stack.deps.batch.jobDefinitionFor(runtime.components[0]!.jobDefinition, undefined);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs) {
+      const i = next++;
+      const key = `naive/${jobs}/${i}`;
+      await clients.s3.send(new PutObjectCommand({ Bucket: runtime.bucketName, Key: key, Body: `{"i":${i}}` }));
+      await clients.dynamo.send(
+        new PutCommand({ TableName: runtime.tableName, Item: { pk: `NAIVE#${jobs}`, sk: String(i), status: "Waiting", payloadKey: key } }),
+      );
+      await clients.batch.send(
+        new SubmitJobCommand({ jobName: `naive-${jobs}-${i}`, jobQueue: queue, jobDefinition: definition }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  const elapsed = performance.now() - started;
+  return { jobs, way: "naive", calls: counter.since(before), answerMs: elapsed, submittedMs: elapsed };
+}
