@@ -16,8 +16,12 @@ export const PARAM_OFFSET = "schedOffset";
 export const PARAM_RUN = "schedRun";
 
 /** The AWS Batch job name of a group: the Radix job name for a plain job, `<batch>-g<n>` for an array. */
-export const groupJobName = (batchName: string, group: { index: number; offset: number; size: number }) =>
-  group.size === 1 ? jobName(batchName, group.offset) : `${batchName}-g${group.index}`;
+export const groupJobName = (
+  batchName: string,
+  group: { index: number; offset: number; size: number; run: number },
+) =>
+  (group.size === 1 ? jobName(batchName, group.offset) : `${batchName}-g${group.index}`) +
+  (group.run > 1 ? `-r${group.run}` : "");
 
 /** The image a spec runs: its own `image`, else the component's with `{imageTagName}` filled in. */
 export function imageFor(component: ComponentSettings, spec: EffectiveSpec): string | undefined {
@@ -41,9 +45,11 @@ export function commandFor(spec: EffectiveSpec, localEntrypoint?: string[]): str
  * resubmitted by the scheduler). A run that hit the attempt timeout is never retried by Batch.
  * When evaluateOnExit is given and no rule matches, Batch retries, so the rules end in a catch-all.
  */
-export function retryStrategyFor(spec: EffectiveSpec) {
+export function retryStrategyFor(spec: EffectiveSpec, attempts?: number) {
+  // With a failurePolicy every failure needs the scheduler's judgement (lib/domain/retry.ts).
+  const first = spec.failurePolicy ? 1 : Math.min(MAX_BATCH_ATTEMPTS, spec.backoffLimit + 1);
   return {
-    attempts: Math.min(MAX_BATCH_ATTEMPTS, spec.backoffLimit + 1),
+    attempts: attempts ?? first,
     evaluateOnExit: [
       { onStatusReason: `${BATCH_TIMEOUT_REASON}*`, action: "EXIT" as const },
       { onReason: "*", action: "RETRY" as const },
@@ -61,7 +67,11 @@ export interface SubmitContext {
 }
 
 /** SubmitJob input for one group of a batch. Pure; stays far below the 30 KiB request limit. */
-export function submitInputFor(group: GroupRecord, context: SubmitContext): SubmitJobCommandInput {
+export function submitInputFor(
+  group: GroupRecord,
+  context: SubmitContext,
+  attempts?: number,
+): SubmitJobCommandInput {
   const { spec } = group;
   const resources = [
     { type: "VCPU" as const, value: String(spec.vcpus) },
@@ -100,7 +110,7 @@ export function submitInputFor(group: GroupRecord, context: SubmitContext): Subm
       [PARAM_OFFSET]: String(group.offset),
       [PARAM_RUN]: String(group.run),
     },
-    retryStrategy: retryStrategyFor(spec),
+    retryStrategy: retryStrategyFor(spec, attempts),
     timeout: { attemptDurationSeconds: Math.max(MIN_ATTEMPT_SECONDS, spec.timeLimitSeconds) },
     ecsPropertiesOverride: { taskProperties: [{ containers }] },
     propagateTags: true,

@@ -40,7 +40,10 @@ export interface JobEntry {
   attempts: Attempt[];
   /** When a stop of this one job was asked. */
   stopRequested?: number;
+  /** Submission run: 1 for the first SubmitJob, +1 for each resubmission by the scheduler. */
   run: number;
+  /** Set when a new run was decided and not yet seen in AWS Batch (the reconciler resumes it). */
+  resubmitRequested?: number;
 }
 
 /** What a "Batch Job State Change" event (or a DescribeJobs answer) says about one job. */
@@ -157,6 +160,7 @@ export function applyObservation(
     batchStatus: observation.batchStatus,
     statusReason: observation.statusReason,
     batchJobId: observation.batchJobId,
+    resubmitRequested: undefined,
     attempts,
     updated: now,
     started: entry.started ?? (starts.length ? Math.min(...starts) : observation.startedAt),

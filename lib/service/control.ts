@@ -1,12 +1,13 @@
 import { BadRequestError, NotFoundError } from "../api/errors.js";
 import type { Status } from "../api/schemas.js";
-import { finishWithoutBatch } from "../domain/job-state.js";
+import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { resolveJobInBatch } from "../domain/names.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
 import type { BatchRecord, GroupRecord } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob } from "./queries.js";
+import { currentBatchJobId } from "./reconcile.js";
 import { finishGroupJobs } from "./submit.js";
 import { countsOf } from "./views.js";
 
@@ -15,21 +16,22 @@ const success = (message: string): Status => ({ status: "Success", message, code
 const groupOf = (groups: GroupRecord[], ordinal: number) =>
   groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
 
-/** The AWS Batch id of one job: the plain job, or child `<parent>:<index>` of an array job. */
-const batchJobIdOf = (group: GroupRecord, ordinal: number) =>
-  group.size > 1 ? `${group.batchJobId}:${ordinal - group.offset}` : group.batchJobId!;
-
 async function stopOne(deps: ServiceDeps, batch: BatchRecord, ordinal: number, name: string) {
+  let current: JobEntry | undefined;
   const outcome = await writeEntryWithRetry(deps, batch.name, ordinal, (entry) => {
-    if (isFinal(entry.status))
+    if (isFinal(entry.status)) {
       throw new BadRequestError(`job ${name} has already ended (${entry.status}) and cannot be stopped`);
+    }
+    current = entry;
     if (entry.stopRequested !== undefined) return undefined;
-    return { ...entry, v: entry.v + 1, stopRequested: deps.now() };
+    current = { ...entry, v: entry.v + 1, stopRequested: deps.now() };
+    return current;
   });
   if (outcome === "missing") throw new NotFoundError("job", name);
   const group = groupOf(await deps.store.listGroups(batch.name), ordinal);
-  if (group?.state === "submitted" && group.batchJobId) {
-    await deps.batch.terminate(batchJobIdOf(group, ordinal), STOP_REASON);
+  const batchJobId = group && current ? currentBatchJobId(group, ordinal, current) : undefined;
+  if (batchJobId) {
+    await deps.batch.terminate(batchJobId, STOP_REASON);
   } else {
     // Not (yet) in AWS Batch: nothing will report on it, so it is Stopped now.
     await writeEntryWithRetry(deps, batch.name, ordinal, (entry) =>

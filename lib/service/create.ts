@@ -172,7 +172,12 @@ export async function createBatch(
  * Creation with an `Idempotency-Key`: the first request creates, a repeat (same key, same body) within
  * the window gets the same job or batch again with no second submission, another body is a 409.
  */
-export async function createJobOnce(deps: ServiceDeps, componentName: string, request: JobScheduleDescription, key: string) {
+export async function createJobOnce(
+  deps: ServiceDeps,
+  componentName: string,
+  request: JobScheduleDescription,
+  key: string,
+) {
   if (!deps.idempotency) return createJob(deps, componentName, request);
   let created: JobStatus | undefined;
   const name = await deps.idempotency.once(`${componentName}#job`, key, request, async () => {
@@ -182,12 +187,25 @@ export async function createJobOnce(deps: ServiceDeps, componentName: string, re
   return created ?? getJob(deps, componentName, name);
 }
 
-export async function createBatchOnce(deps: ServiceDeps, componentName: string, request: BatchScheduleDescription, key: string) {
+export async function createBatchOnce(
+  deps: ServiceDeps,
+  componentName: string,
+  request: BatchScheduleDescription,
+  key: string,
+) {
   if (!deps.idempotency) return createBatch(deps, componentName, request);
   let created: BatchStatus | undefined;
   const name = await deps.idempotency.once(`${componentName}#batch`, key, request, async () => {
     created = await createBatch(deps, componentName, request);
     return created.name;
   });
-  return created ?? getBatch(deps, componentName, name, request.jobScheduleDescriptions.length > CREATE_RESPONSE_MAX_JOBS ? { limit: 1 } : {});
+  return (
+    created ??
+    getBatch(
+      deps,
+      componentName,
+      name,
+      request.jobScheduleDescriptions.length > CREATE_RESPONSE_MAX_JOBS ? { limit: 1 } : {},
+    )
+  );
 }

@@ -13,10 +13,17 @@ export interface LogQuery {
  * GET /jobs/{name}/logs: the output of one attempt of a job (CloudWatch Logs in AWS, the process output
  * on the local stack). An array child's own log, not its siblings'.
  */
-export async function getJobLogs(deps: ServiceDeps, componentName: string, name: string, query: LogQuery): Promise<string> {
+export async function getJobLogs(
+  deps: ServiceDeps,
+  componentName: string,
+  name: string,
+  query: LogQuery,
+): Promise<string> {
   if (!deps.logs) throw new BadRequestError("logs are not available in this deployment");
   const { entry } = await findJob(deps, componentName, name);
-  const withLogs = entry.attempts.map((attempt, index) => ({ attempt, index })).filter(({ attempt }) => attempt.log);
+  const withLogs = entry.attempts
+    .map((attempt, index) => ({ attempt, index }))
+    .filter(({ attempt }) => attempt.log);
   const chosen =
     query.attempt === undefined ? withLogs.at(-1) : withLogs.find(({ index }) => index === query.attempt);
   if (!chosen) {

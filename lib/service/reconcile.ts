@@ -1,10 +1,12 @@
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
+import { nextRunAttempts } from "../domain/retry.js";
 import { DEADLINE_REASON, isFinal } from "../domain/status.js";
 import { type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards } from "./queries.js";
+import { resubmitJob } from "./resubmit.js";
 import { submitBatch } from "./submit.js";
 
 export interface ReconcileOptions {
@@ -14,7 +16,10 @@ export interface ReconcileOptions {
   resumeAfterMs: number;
 }
 
-export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = { staleAfterMs: 5 * 60_000, resumeAfterMs: 2 * 60_000 };
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = {
+  staleAfterMs: 5 * 60_000,
+  resumeAfterMs: 2 * 60_000,
+};
 
 export interface ReconcileReport {
   batches: number;
@@ -28,8 +33,15 @@ export interface ReconcileReport {
 const groupOf = (groups: GroupRecord[], ordinal: number) =>
   groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
 
-const batchJobIdOf = (group: GroupRecord, ordinal: number) =>
-  group.size > 1 ? `${group.batchJobId}:${ordinal - group.offset}` : group.batchJobId!;
+/**
+ * The AWS Batch job a job's state comes from now: its array child (or plain job) for the first run, the
+ * scheduler's own resubmission afterwards; undefined while not submitted.
+ */
+export function currentBatchJobId(group: GroupRecord, ordinal: number, entry: JobEntry): string | undefined {
+  if (entry.run > 1) return entry.resubmitRequested === undefined ? entry.batchJobId : undefined;
+  if (group.state !== "submitted" || !group.batchJobId) return undefined;
+  return group.size > 1 ? `${group.batchJobId}:${ordinal - group.offset}` : group.batchJobId;
+}
 
 /**
  * The scheduled repair pass (DESIGN.md "State and events"): for every batch in the active index it
@@ -40,8 +52,18 @@ const batchJobIdOf = (group: GroupRecord, ordinal: number) =>
  *    answer through the same forward-only transition as the events handler,
  * 4. takes batches whose jobs have all ended out of the active index.
  */
-export async function reconcile(deps: ServiceDeps, options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS): Promise<ReconcileReport> {
-  const report: ReconcileReport = { batches: 0, described: 0, repaired: 0, deadlines: 0, resumed: 0, settled: 0 };
+export async function reconcile(
+  deps: ServiceDeps,
+  options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS,
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    batches: 0,
+    described: 0,
+    repaired: 0,
+    deadlines: 0,
+    resumed: 0,
+    settled: 0,
+  };
   let nextToken: string | undefined;
   do {
     const page = await deps.store.listActiveBatches({ limit: 100, nextToken });
@@ -58,13 +80,21 @@ export async function reconcile(deps: ServiceDeps, options: ReconcileOptions = D
   return report;
 }
 
-async function reconcileBatch(deps: ServiceDeps, name: string, options: ReconcileOptions, report: ReconcileReport) {
+async function reconcileBatch(
+  deps: ServiceDeps,
+  name: string,
+  options: ReconcileOptions,
+  report: ReconcileReport,
+) {
   const found = await deps.store.getBatch(name);
   if (!found) return;
   const { batch, shard0 } = found;
   const now = deps.now();
   let groups = await deps.store.listGroups(name);
-  if (groups.some((group) => group.state === "pending" || group.state === "submitting") && now - batch.created > options.resumeAfterMs) {
+  if (
+    groups.some((group) => group.state === "pending" || group.state === "submitting") &&
+    now - batch.created > options.resumeAfterMs
+  ) {
     await submitBatch(deps, batch.component, name);
     groups = await deps.store.listGroups(name);
     report.resumed++;
@@ -84,18 +114,26 @@ async function reconcileBatch(deps: ServiceDeps, name: string, options: Reconcil
     report.settled++;
     return;
   }
-  const stale: typeof open = [];
+  const stale: string[] = [];
   for (const job of open) {
     const since = job.group.submittedAt ?? batch.created;
+    const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
     if (now - since > job.group.spec.timeLimitSeconds * 1000) {
-      await endPastDeadline(deps, name, job.ordinal, job.group);
+      await endPastDeadline(deps, name, job.ordinal, job.group, currentId);
       report.deadlines++;
-    } else if (job.group.state === "submitted" && now - (job.entry.updated ?? since) > options.staleAfterMs) {
-      stale.push(job);
+    } else if (
+      job.entry.resubmitRequested !== undefined &&
+      now - job.entry.resubmitRequested > options.resumeAfterMs
+    ) {
+      const attempts = nextRunAttempts(job.entry, job.group.spec) ?? 1;
+      await resubmitJob(deps, name, job.ordinal, job.entry.run, attempts, job.group, true);
+      report.resumed++;
+    } else if (currentId && now - (job.entry.updated ?? since) > options.staleAfterMs) {
+      stale.push(currentId);
     }
   }
   if (stale.length === 0) return;
-  const views = await deps.batch.describe(stale.map((job) => batchJobIdOf(job.group, job.ordinal)));
+  const views = await deps.batch.describe(stale);
   report.described += views.length;
   for (const view of views) {
     const offset = Number(view.parameters?.[PARAM_OFFSET]);
@@ -110,18 +148,33 @@ async function reconcileBatch(deps: ServiceDeps, name: string, options: Reconcil
       stoppedAt: view.stoppedAt,
       attempts: view.attempts,
     };
-    const outcome = await writeEntryWithRetry(deps, name, ordinal, (entry) => applyObservation(entry, observation, now));
+    const outcome = await writeEntryWithRetry(deps, name, ordinal, (entry) =>
+      applyObservation(entry, observation, now),
+    );
     if (outcome === "applied") report.repaired++;
   }
 }
 
-async function endPastDeadline(deps: ServiceDeps, batchName: string, ordinal: number, group: GroupRecord) {
-  if (group.state === "submitted" && group.batchJobId) {
+async function endPastDeadline(
+  deps: ServiceDeps,
+  batchName: string,
+  ordinal: number,
+  group: GroupRecord,
+  currentId: string | undefined,
+) {
+  if (currentId) {
     // The FAILED event that follows carries this reason and so becomes DeadlineExceeded.
-    await deps.batch.terminate(batchJobIdOf(group, ordinal), DEADLINE_REASON);
+    await deps.batch.terminate(currentId, DEADLINE_REASON);
   } else {
     await writeEntryWithRetry(deps, batchName, ordinal, (entry) =>
-      isFinal(entry.status) ? undefined : finishWithoutBatch(entry, "DeadlineExceeded", deps.now(), "Job was active longer than specified deadline"),
+      isFinal(entry.status)
+        ? undefined
+        : finishWithoutBatch(
+            entry,
+            "DeadlineExceeded",
+            deps.now(),
+            "Job was active longer than specified deadline",
+          ),
     );
   }
 }

@@ -1,8 +1,10 @@
 import * as z from "zod";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type Observation } from "../domain/job-state.js";
+import { nextRunAttempts, startNextRun } from "../domain/retry.js";
 import type { ServiceDeps } from "./deps.js";
 import { type EntryOutcome, writeEntryWithRetry } from "./entries.js";
+import { resubmitJob } from "./resubmit.js";
 
 /**
  * The parts of a "Batch Job State Change" event the scheduler reads. Parsed leniently: AWS says
@@ -13,7 +15,11 @@ const attemptSchema = z.looseObject({
   stoppedAt: z.number().optional(),
   statusReason: z.string().optional(),
   container: z
-    .looseObject({ exitCode: z.number().optional(), reason: z.string().optional(), logStreamName: z.string().optional() })
+    .looseObject({
+      exitCode: z.number().optional(),
+      reason: z.string().optional(),
+      logStreamName: z.string().optional(),
+    })
     .optional(),
 });
 

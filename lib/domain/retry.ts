@@ -1,0 +1,85 @@
+import type { EffectiveSpec } from "./effective-spec.js";
+import type { Attempt, JobEntry } from "./job-state.js";
+import { progressOf } from "./status.js";
+
+/**
+ * Platform retries (Spot reclaim, host terminated) do not spend the job's backoffLimit (OpenPAI's
+ * retryDetails separate them) but are capped so a broken environment cannot loop forever.
+ */
+export const MAX_PLATFORM_RETRIES = 10;
+
+type Action = "FailJob" | "Ignore" | "Count";
+
+/** Radix failurePolicy: the first rule whose exit codes match decides; exit code 0 never matches. */
+export function failurePolicyAction(
+  spec: Pick<EffectiveSpec, "failurePolicy">,
+  exitCode: number | undefined,
+): Action {
+  if (exitCode === undefined || exitCode === 0) return "Count";
+  for (const rule of spec.failurePolicy?.rules ?? []) {
+    const listed = rule.onExitCodes.values.includes(exitCode);
+    if (rule.onExitCodes.operator === "In" ? listed : !listed) return rule.action as Action;
+  }
+  return "Count";
+}
+
+export interface FailureTally {
+  /** Failures that count against backoffLimit. */
+  counted: number;
+  platform: number;
+  /** A failurePolicy rule said FailJob. */
+  failJob: boolean;
+}
+
+export function tallyFailures(
+  attempts: readonly Attempt[],
+  spec: Pick<EffectiveSpec, "failurePolicy">,
+): FailureTally {
+  const tally: FailureTally = { counted: 0, platform: 0, failJob: false };
+  for (const attempt of attempts) {
+    if (attempt.end === undefined || attempt.exitCode === 0) continue;
+    if (attempt.kind === "platform") {
+      tally.platform++;
+      continue;
+    }
+    const action = failurePolicyAction(spec, attempt.exitCode);
+    if (action === "FailJob") tally.failJob = true;
+    if (action === "Count") tally.counted++;
+  }
+  return tally;
+}
+
+/**
+ * Whether a job that AWS Batch ended FAILED runs again, as a new submission (run): Kubernetes semantics,
+ * a job fails once its counted failures exceed backoffLimit. Batch itself retries at most 10 attempts and
+ * knows nothing of failurePolicy or platform causes, so the scheduler decides at the end of each run.
+ * Returns the Batch attempts to give the next run, or undefined to let the job fail.
+ */
+export function nextRunAttempts(
+  entry: JobEntry,
+  spec: Pick<EffectiveSpec, "backoffLimit" | "failurePolicy">,
+): number | undefined {
+  const tally = tallyFailures(entry.attempts, spec);
+  if (tally.failJob || tally.platform > MAX_PLATFORM_RETRIES) return undefined;
+  const remaining = spec.backoffLimit + 1 - tally.counted;
+  if (remaining <= 0) return undefined;
+  // With a failurePolicy every failure needs the scheduler's judgement: one attempt per run.
+  return spec.failurePolicy ? 1 : Math.min(10, remaining);
+}
+
+/** The entry of a job going back to Waiting for another run. */
+export function startNextRun(entry: JobEntry, now: number): JobEntry {
+  const run = entry.run + 1;
+  const { exitCode: _exit, ended: _ended, message: _message, ...rest } = entry;
+  return {
+    ...rest,
+    v: entry.v + 1,
+    status: "Waiting",
+    progress: progressOf(run, "SUBMITTED", 0),
+    run,
+    batchStatus: "SUBMITTED",
+    statusReason: `resubmitted for retry ${run - 1} (AWS Batch attempts of the previous run were used up)`,
+    resubmitRequested: now,
+    updated: now,
+  };
+}

@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyObservation } from "#lib/domain/job-state.js";
+import { ensureTable, type RunningEmulator, startDynamo } from "#lib/local/storage-emulators.js";
+import { countsOf } from "#lib/service/views.js";
+import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
+import { type BatchRecord, SHARD_SIZE, shardOf } from "#lib/store/job-store.js";
+
+let dynamo: RunningEmulator;
+let store: DynamoJobStore;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "store-test-"));
+  dynamo = await startDynamo(dir);
+  const client = new DynamoDBClient({
+    endpoint: dynamo.url,
+    region: "eu-west-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  });
+  await ensureTable(client, "jobs");
+  store = new DynamoJobStore(
+    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    "jobs",
+  );
+});
+afterAll(async () => {
+  await dynamo?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const batch = (name: string, size: number): BatchRecord => ({
+  name,
+  component: "compute",
+  batchType: "batch",
+  created: Date.parse("2024-01-01T00:00:00Z"),
+  size,
+  groupCount: 1,
+});
+
+describe("DynamoJobStore", () => {
+  it("records a batch in shards of 100 with every job Waiting", async () => {
+    const name = "batch-compute-20240101000000-aaaaaaaa";
+    await store.createBatch(
+      batch(name, 250),
+      [],
+      Array.from({ length: 250 }, (_, i) => `id-${i}`),
+    );
+    const found = await store.getBatch(name);
+    expect(found?.batch).toMatchObject({ name, size: 250 });
+    const shards = [found!.shard0, ...(await store.listShards(name, 1, 10))];
+    expect(shards.map((shard) => shard.entries.size)).toEqual([SHARD_SIZE, SHARD_SIZE, 50]);
+    expect(countsOf(shards)).toMatchObject({ Waiting: 250, Running: 0 });
+    expect(shards[2]!.entries.get(49)?.jobId).toBe("id-249");
+  });
+
+  it("concurrent transitions of one shard keep its counters exact, and a stale version loses", async () => {
+    const name = "batch-compute-20240101000000-bbbbbbbb";
+    await store.createBatch(batch(name, 100), [], []);
+    const shard = await store.getShard(name, 0);
+    const writes = [...shard!.entries].map(async ([slot, entry]) => {
+      const next = applyObservation(
+        entry,
+        { run: 1, batchJobId: `x:${slot}`, batchStatus: "RUNNING", attempts: [], startedAt: 5 },
+        10,
+      )!;
+      return store.writeEntry({
+        batchName: name,
+        shard: 0,
+        slot,
+        next,
+        expectedVersion: entry.v,
+        previousStatus: entry.status,
+      });
+    });
+    expect((await Promise.all(writes)).every(Boolean)).toBe(true);
+    const after = await store.getShard(name, 0);
+    expect(after!.counts).toMatchObject({ Waiting: 0, Running: 100 });
+    const { slot } = shardOf(3);
+    const stale = shard!.entries.get(slot)!;
+    const lost = await store.writeEntry({
+      batchName: name,
+      shard: 0,
+      slot,
+      next: { ...stale, v: stale.v + 1, status: "Succeeded" },
+      expectedVersion: stale.v,
+      previousStatus: stale.status,
+    });
+    expect(lost).toBe(false);
+    const counts = (await store.getShard(name, 0))!.counts;
+    expect([counts.Running, counts.Succeeded ?? 0]).toEqual([100, 0]);
+  });
+
+  it("a write for a deleted batch does not bring it back", async () => {
+    const name = "batch-compute-20240101000000-cccccccc";
+    await store.createBatch(batch(name, 1), [], []);
+    const entry = (await store.getShard(name, 0))!.entries.get(0)!;
+    await store.deleteBatch(name, 1, 0);
+    const written = await store.writeEntry({
+      batchName: name,
+      shard: 0,
+      slot: 0,
+      next: { ...entry, v: 1 },
+      expectedVersion: 0,
+      previousStatus: "Waiting",
+    });
+    expect(written).toBe(false);
+    expect(await store.getBatch(name)).toBeUndefined();
+  });
+
+  it("lists batches newest first with paging, and active batches until settled", async () => {
+    const names = [
+      "batch-lister-20240101000001-aaaaaaaa",
+      "batch-lister-20240101000002-aaaaaaaa",
+      "batch-lister-20240101000003-aaaaaaaa",
+    ];
+    for (const [i, name] of names.entries()) {
+      await store.createBatch(
+        { ...batch(name, 1), component: "lister", created: Date.parse("2024-01-01T00:00:00Z") + i * 1000 },
+        [],
+        [],
+      );
+    }
+    const first = await store.listBatches("lister", "batch", { limit: 2 });
+    expect(first.items.map((item) => item.batch.name)).toEqual([names[2], names[1]]);
+    const second = await store.listBatches("lister", "batch", { limit: 2, nextToken: first.nextToken });
+    expect(second.items.map((item) => item.batch.name)).toEqual([names[0]]);
+    await store.markBatchSettled(names[0]!);
+    const active: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await store.listActiveBatches({ limit: 50, nextToken: token });
+      active.push(...page.items);
+      token = page.nextToken;
+    } while (token);
+    expect(active).toContain(names[1]);
+    expect(active).not.toContain(names[0]);
+  });
+});
