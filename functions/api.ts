@@ -12,7 +12,9 @@ if (!SUBMITTER_FUNCTION_NAME) throw new Error("SUBMITTER_FUNCTION_NAME is not se
 
 const deps = createServiceDeps(runtimeConfigFromEnv(), {
   submitInBackground: lambdaSubmitter(SUBMITTER_FUNCTION_NAME),
-  logs: BATCH_LOG_GROUP ? new CloudWatchLogReader(new CloudWatchLogsClient({ ...RETRY }), BATCH_LOG_GROUP) : undefined,
+  logs: BATCH_LOG_GROUP
+    ? new CloudWatchLogReader(new CloudWatchLogsClient({ ...RETRY }), BATCH_LOG_GROUP)
+    : undefined,
 });
 
 export const handler = createApiHandler(deps, COMPONENT);

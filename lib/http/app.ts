@@ -2,18 +2,18 @@ import middy from "@middy/core";
 import httpRouterHandler, { type Route } from "@middy/http-router";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { InvalidRequestError } from "../api/errors.js";
+import { buildOpenApiDocument } from "../api/openapi.js";
 import { batchScheduleDescriptionSchema, jobScheduleDescriptionSchema } from "../api/schemas.js";
-import { deleteBatch, deleteJob, stopAll, stopBatch, stopJob, stopJobInBatch } from "../service/control.js";
 import { IDEMPOTENCY_KEY } from "../idempotency/idempotency.js";
+import { deleteBatch, deleteJob, stopAll, stopBatch, stopJob, stopJobInBatch } from "../service/control.js";
 import { createBatch, createBatchOnce, createJob, createJobOnce } from "../service/create.js";
 import type { ServiceDeps } from "../service/deps.js";
+import { getJobLogs } from "../service/logs.js";
 import { getBatch, getJob, getJobInBatch, listBatches, listJobs } from "../service/queries.js";
+import { renderApiPage } from "./api-page.js";
 import { radixErrorHandler } from "./error-handler.js";
 import { parseBody, pathParameter, queryInteger } from "./parse.js";
 import { json, TextBody, text } from "./respond.js";
-import { getJobLogs } from "../service/logs.js";
-import { buildOpenApiDocument } from "../api/openapi.js";
-import { renderApiPage } from "./api-page.js";
 
 let openApi: ReturnType<typeof buildOpenApiDocument> | undefined;
 /** Built on first request, not at cold start. */
@@ -38,11 +38,15 @@ function pageOf(event: Event) {
 }
 
 function idempotencyKeyOf(event: Event): string | undefined {
-  const entry = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === "idempotency-key");
+  const entry = Object.entries(event.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === "idempotency-key",
+  );
   const key = entry?.[1];
   if (key === undefined || key === "") return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new InvalidRequestError("header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces");
+    throw new InvalidRequestError(
+      "header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
+    );
   }
   return key;
 }
@@ -51,7 +55,9 @@ function logQueryOf(event: Event) {
   const sinceText = event.queryStringParameters?.since ?? undefined;
   const since = sinceText === undefined ? undefined : Date.parse(sinceText);
   if (since !== undefined && Number.isNaN(since)) {
-    throw new InvalidRequestError("query parameter since must be an RFC 3339 time, e.g. 2024-01-31T12:00:00Z");
+    throw new InvalidRequestError(
+      "query parameter since must be an RFC 3339 time, e.g. 2024-01-31T12:00:00Z",
+    );
   }
   return {
     tail: queryInteger(event, "tail", 0, 1_000_000),
@@ -69,12 +75,20 @@ export function apiRoutes(
   const batch = (event: Event) => pathParameter(event, "batchName");
   return [
     { method: "GET", path: "/api/v1/openapi.json", run: async () => openApiDocument() },
-    { method: "GET", path: "/api/v1/docs", run: async () => new TextBody(renderApiPage(openApiDocument()), "text/html; charset=utf-8") },
+    {
+      method: "GET",
+      path: "/api/v1/docs",
+      run: async () => new TextBody(renderApiPage(openApiDocument()), "text/html; charset=utf-8"),
+    },
     { method: "GET", path: "/api/v1/jobs", run: () => listJobs(deps, component) },
     {
       method: "POST",
       path: "/api/v1/jobs",
-      run: (e) => createJob(deps, component, parseBody(e, jobScheduleDescriptionSchema, true)),
+      run: (e) => {
+        const body = parseBody(e, jobScheduleDescriptionSchema, true);
+        const key = idempotencyKeyOf(e);
+        return key ? createJobOnce(deps, component, body, key) : createJob(deps, component, body);
+      },
     },
     { method: "POST", path: "/api/v1/jobs/stop", run: () => stopAll(deps, component, "job") },
     { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e) => getJob(deps, component, job(e)) },

@@ -39,6 +39,8 @@ export class PowertoolsIdempotencyGuard implements IdempotencyGuard {
       payloadValidationJmesPath: "body",
       expiresAfterSeconds: windowSeconds,
     });
+    // An in-progress record expires when a request could no longer be running: API Gateway waits 29 s.
+    config.registerLambdaContext({ getRemainingTimeInMillis: () => 30_000 } as never);
     this.run = makeIdempotent(async (call: Call) => call.create(), { persistenceStore, config });
   }
 
@@ -53,7 +55,9 @@ export class PowertoolsIdempotencyGuard implements IdempotencyGuard {
         }
         if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
         if (Date.now() > deadline) {
-          throw new ConflictError(`a request with Idempotency-Key '${key}' is still being processed; retry later`);
+          throw new ConflictError(
+            `a request with Idempotency-Key '${key}' is still being processed; retry later`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 100));
       }

@@ -15,12 +15,12 @@ import { loadConfigFile } from "../config/load.js";
 import { buildRuntimeConfig, type RuntimeConfig } from "../config/runtime.js";
 import type { DeploymentConfig } from "../config/schema.js";
 import { createApiHandler } from "../http/app.js";
+import { FileLogReader } from "../logs/file-log-reader.js";
 import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../service/reconcile.js";
 import { submitBatch } from "../service/submit.js";
 import { type AwsClients, createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
-import { FileLogReader } from "../logs/file-log-reader.js";
 import {
   type BatchEmulator,
   type BatchEmulatorOptions,

@@ -1,4 +1,8 @@
-import { type CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  type CloudWatchLogsClient,
+  GetLogEventsCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-cloudwatch-logs";
 import type { LogLine, LogReader } from "./log-reader.js";
 
 /** Batch writes job output to the awslogs group of the job definition; one stream per attempt's container. */
@@ -24,7 +28,10 @@ export class CloudWatchLogReader implements LogReader {
             nextToken,
           }),
         );
-        const events = (result.events ?? []).map((event) => ({ timestamp: event.timestamp, message: event.message ?? "" }));
+        const events = (result.events ?? []).map((event) => ({
+          timestamp: event.timestamp,
+          message: event.message ?? "",
+        }));
         if (fromEnd) lines.unshift(...events);
         else lines.push(...events);
         const token = fromEnd ? result.nextBackwardToken : result.nextForwardToken;

@@ -119,7 +119,7 @@ async function reconcileBatch(
     const since = job.group.submittedAt ?? batch.created;
     const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
     if (now - since > job.group.spec.timeLimitSeconds * 1000) {
-      await endPastDeadline(deps, name, job.ordinal, job.group, currentId);
+      await endPastDeadline(deps, name, job.ordinal, currentId);
       report.deadlines++;
     } else if (
       job.entry.resubmitRequested !== undefined &&
@@ -159,7 +159,6 @@ async function endPastDeadline(
   deps: ServiceDeps,
   batchName: string,
   ordinal: number,
-  group: GroupRecord,
   currentId: string | undefined,
 ) {
   if (currentId) {

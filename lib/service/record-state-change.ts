@@ -89,9 +89,33 @@ export async function recordStateChange(
 ): Promise<StateChangeOutcome> {
   const target = locate(detail);
   if (!target) return "ignored";
+  const { batchName, ordinal } = target;
   const observation = observationOf(detail, target.run);
   const now = deps.now();
-  return writeEntryWithRetry(deps, target.batchName, target.ordinal, (entry) =>
-    applyObservation(entry, observation, now),
-  );
+  // Only a failure can lead to another run; only then is the job's spec (its group) needed.
+  const group =
+    detail.status === "FAILED"
+      ? (await deps.store.listGroups(batchName)).find(
+          (g) => ordinal >= g.offset && ordinal < g.offset + g.size,
+        )
+      : undefined;
+  const withinDeadline = group
+    ? now - (group.submittedAt ?? now) < group.spec.timeLimitSeconds * 1000
+    : false;
+  let nextRun: { run: number; attempts: number } | undefined;
+  const outcome = await writeEntryWithRetry(deps, batchName, ordinal, (entry) => {
+    nextRun = undefined;
+    const next = applyObservation(entry, observation, now);
+    if (next?.status !== "Failed" || !group || !withinDeadline) return next;
+    const attempts = nextRunAttempts(next, group.spec);
+    if (attempts === undefined) return next;
+    const again = startNextRun(next, now);
+    nextRun = { run: again.run, attempts };
+    return again;
+  });
+  if (outcome === "applied" && nextRun && group !== undefined) {
+    // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
+    await resubmitJob(deps, batchName, ordinal, nextRun.run, nextRun.attempts, group);
+  }
+  return outcome;
 }

@@ -270,9 +270,16 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  private async queryIndex(indexName: string, keyName: string, key: string, page: { limit?: number; nextToken?: string }) {
+  private async queryIndex(
+    indexName: string,
+    keyName: string,
+    key: string,
+    page: { limit?: number; nextToken?: string },
+  ) {
     const items: Item[] = [];
-    let startKey = page.nextToken ? (JSON.parse(Buffer.from(page.nextToken, "base64url").toString()) as Item) : undefined;
+    let startKey = page.nextToken
+      ? (JSON.parse(Buffer.from(page.nextToken, "base64url").toString()) as Item)
+      : undefined;
     do {
       const result = await this.client.send(
         new QueryCommand({

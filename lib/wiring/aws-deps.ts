@@ -2,10 +2,10 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { BatchClient } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
-import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
 import type { RuntimeConfig } from "../config/runtime.js";
+import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
 import { S3PayloadStore } from "../payloads/s3-payload-store.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DynamoJobStore } from "../store/dynamo-job-store.js";
@@ -54,7 +54,11 @@ export function createServiceDeps(
   const clients = options.clients ?? createAwsClients();
   const logger = options.logger ?? createLogger();
   return {
-    idempotency: new PowertoolsIdempotencyGuard(clients.dynamoRaw, runtime.tableName, runtime.idempotencyWindowSeconds),
+    idempotency: new PowertoolsIdempotencyGuard(
+      clients.dynamoRaw,
+      runtime.tableName,
+      runtime.idempotencyWindowSeconds,
+    ),
     logs: options.logs,
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),

@@ -46,7 +46,11 @@ interface EventSample {
 
 const eventScope = new AsyncLocalStorage<{ dynamoOps: number }>();
 
-async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
+async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -56,7 +60,10 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number
   }
 }
 
-export async function benchBatches(sizes: number[], naiveSizes: number[]): Promise<{ rows: BatchRow[]; events: EventRow[] }> {
+export async function benchBatches(
+  sizes: number[],
+  naiveSizes: number[],
+): Promise<{ rows: BatchRow[]; events: EventRow[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-bench-"));
   const counter = new CallCounter();
   const samples: EventSample[] = [];
@@ -73,7 +80,8 @@ export async function benchBatches(sizes: number[], naiveSizes: number[]): Promi
         const scope = { dynamoOps: 0 };
         const started = performance.now();
         await eventScope.run(scope, () => handler(event));
-        const batchName = (event as { detail?: { parameters?: Record<string, string> } }).detail?.parameters?.schedBatch;
+        const batchName = (event as { detail?: { parameters?: Record<string, string> } }).detail?.parameters
+          ?.schedBatch;
         samples.push({ batchName, ms: performance.now() - started, dynamoOps: scope.dynamoOps });
       },
     });
@@ -81,7 +89,9 @@ export async function benchBatches(sizes: number[], naiveSizes: number[]): Promi
     counter.attach("S3", stack.clients.s3);
     counter.attach("Batch", stack.clients.batch);
     // Count DynamoDB calls made inside the events handler apart from creation's.
-    (stack.clients.dynamoRaw as unknown as { middlewareStack: { add: (...args: unknown[]) => void } }).middlewareStack.add(
+    (
+      stack.clients.dynamoRaw as unknown as { middlewareStack: { add: (...args: unknown[]) => void } }
+    ).middlewareStack.add(
       (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
         const scope = eventScope.getStore();
         if (scope) scope.dynamoOps++;
@@ -97,12 +107,19 @@ export async function benchBatches(sizes: number[], naiveSizes: number[]): Promi
 
     for (const jobs of sizes) {
       const body = JSON.stringify({
-        jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({ jobId: `j${i}`, payload: `{"i":${i}}` })),
+        jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({
+          jobId: `j${i}`,
+          payload: `{"i":${i}}`,
+        })),
       });
       const before = counter.snapshot();
       const eventsBefore = samples.length;
       const started = performance.now();
-      const response = await fetch(`${url}/api/v1/batches`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const response = await fetch(`${url}/api/v1/batches`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       const answer = (await response.json()) as { name: string; status: string };
       const answerMs = performance.now() - started;
       if (response.status !== 200) throw new Error(`bench: create failed: ${JSON.stringify(answer)}`);
@@ -115,16 +132,31 @@ export async function benchBatches(sizes: number[], naiveSizes: number[]): Promi
       const creationCalls = counter.since(before);
       // Calls made by the events handler in that time are per-event costs, reported apart.
       const eventCalls = samples.slice(eventsBefore).reduce((total, sample) => total + sample.dynamoOps, 0);
-      const dynamoWrites = sum(creationCalls, "DynamoDB", ["BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem"]);
+      const dynamoWrites = sum(creationCalls, "DynamoDB", [
+        "BatchWriteItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+      ]);
       creationCalls["DynamoDB:(by events handler, excluded)"] = eventCalls;
-      const row: BatchRow = { jobs, way: "array", calls: creationCalls, answerMs, submittedMs, arrayJobs: groups.length };
+      const row: BatchRow = {
+        jobs,
+        way: "array",
+        calls: creationCalls,
+        answerMs,
+        submittedMs,
+        arrayJobs: groups.length,
+      };
       const size = jobs;
       const succeeded = await waitFor(
         async () => {
           const found = await observer.getBatch(answer.name);
           if (!found) return undefined;
           const shards = Math.ceil(size / SHARD_SIZE);
-          const all = shards > 1 ? [found.shard0, ...(await observer.listShards(answer.name, 1, shards - 1))] : [found.shard0];
+          const all =
+            shards > 1
+              ? [found.shard0, ...(await observer.listShards(answer.name, 1, shards - 1))]
+              : [found.shard0];
           const counts = countsOf(all);
           return counts.Succeeded === size ? counts : undefined;
         },
@@ -132,7 +164,9 @@ export async function benchBatches(sizes: number[], naiveSizes: number[]): Promi
         jobs > 10_000 ? 5_000 : 200,
       );
       row.allSucceededMs = performance.now() - started;
-      row.countsExact = Object.entries(succeeded).every(([status, n]) => (status === "Succeeded" ? n === size : n === 0));
+      row.countsExact = Object.entries(succeeded).every(([status, n]) =>
+        status === "Succeeded" ? n === size : n === 0,
+      );
       void dynamoWrites;
       rows.push(row);
       console.error(`bench: ${jobs} jobs done (${Math.round(row.allSucceededMs)} ms)`);
@@ -171,9 +205,14 @@ async function naive(stack: LocalStack, counter: CallCounter, jobs: number): Pro
     while (next < jobs) {
       const i = next++;
       const key = `naive/${jobs}/${i}`;
-      await clients.s3.send(new PutObjectCommand({ Bucket: runtime.bucketName, Key: key, Body: `{"i":${i}}` }));
+      await clients.s3.send(
+        new PutObjectCommand({ Bucket: runtime.bucketName, Key: key, Body: `{"i":${i}}` }),
+      );
       await clients.dynamo.send(
-        new PutCommand({ TableName: runtime.tableName, Item: { pk: `NAIVE#${jobs}`, sk: String(i), status: "Waiting", payloadKey: key } }),
+        new PutCommand({
+          TableName: runtime.tableName,
+          Item: { pk: `NAIVE#${jobs}`, sk: String(i), status: "Waiting", payloadKey: key },
+        }),
       );
       await clients.batch.send(
         new SubmitJobCommand({ jobName: `naive-${jobs}-${i}`, jobQueue: queue, jobDefinition: definition }),

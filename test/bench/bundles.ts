@@ -37,12 +37,19 @@ export async function benchBundles(): Promise<{ name: string; bytes: number; ini
         target: "node22",
         format: "esm",
         minify: true,
-        banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+        banner: {
+          js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
         logLevel: "silent",
       });
       const script = `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`;
       const samples = Array.from({ length: 5 }, () =>
-        Number(execFileSync(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8" }).trim()),
+        Number(
+          execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+            env,
+            encoding: "utf8",
+          }).trim(),
+        ),
       ).sort((a, b) => a - b);
       results.push({ name, bytes: statSync(outfile).size, initMs: samples[2]! });
     }

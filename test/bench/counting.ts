@@ -2,7 +2,10 @@
 interface Instrumentable {
   middlewareStack: {
     add(
-      middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
       options: { step: "initialize"; name: string },
     ): void;
   };
@@ -39,5 +42,8 @@ export class CallCounter {
 
 export const sum = (counts: Record<string, number>, prefix: string, names?: string[]) =>
   Object.entries(counts)
-    .filter(([operation]) => operation.startsWith(prefix) && (!names || names.some((name) => operation.endsWith(`:${name}`))))
+    .filter(
+      ([operation]) =>
+        operation.startsWith(prefix) && (!names || names.some((name) => operation.endsWith(`:${name}`))),
+    )
     .reduce((total, [, count]) => total + count, 0);

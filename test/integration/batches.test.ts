@@ -57,7 +57,12 @@ describe("batches as AWS Batch array jobs", () => {
     expect(done.jobStatuses).toHaveLength(6);
     for (const job of done.jobStatuses) {
       const sent = jobs.find((candidate) => candidate.jobId === job.jobId)!;
-      expect(job).toMatchObject({ status: "Succeeded", exitCode: 0, batchName: created.name, batchId: "mixed" });
+      expect(job).toMatchObject({
+        status: "Succeeded",
+        exitCode: 0,
+        batchName: created.name,
+        batchId: "mixed",
+      });
       const logs = await stack.api<string>("GET", `/api/v1/jobs/${job.name}/logs`);
       expect(logs.body).toContain(`sha256=${sha256(sent.payload)}`);
     }
@@ -67,14 +72,20 @@ describe("batches as AWS Batch array jobs", () => {
       new DescribeJobDefinitionsCommand({ jobDefinitionName: "sample-compute", status: "ACTIVE" }),
     );
     const images = definitions.jobDefinitions!.map(
-      (definition) => definition.ecsProperties!.taskProperties![0]!.containers!.find((c) => c.name === "main")!.image,
+      (definition) =>
+        definition.ecsProperties!.taskProperties![0]!.containers!.find((c) => c.name === "main")!.image,
     );
     expect(images.filter((image) => image!.endsWith(":2.0.0"))).toHaveLength(1);
   });
 
   it("one failing job makes the batch Failed while the others succeed, with exact counts", async () => {
     const created = await createBatch({
-      jobScheduleDescriptions: [{ payload: "{}" }, { payload: '{"exitCode": 7}' }, { payload: "{}" }, { payload: "{}" }],
+      jobScheduleDescriptions: [
+        { payload: "{}" },
+        { payload: '{"exitCode": 7}' },
+        { payload: "{}" },
+        { payload: "{}" },
+      ],
     });
     const done = await finalBatch(created.name);
     expect(done.status).toBe("Failed");
@@ -93,7 +104,10 @@ describe("batches as AWS Batch array jobs", () => {
       ],
     });
     const slow = created.jobStatuses.find((job) => job.jobId === "slow")!;
-    await eventually(async () => (await stack.api<{ status: string }>("GET", `/api/v1/jobs/${slow.name}`)).body.status === "Running");
+    await eventually(
+      async () =>
+        (await stack.api<{ status: string }>("GET", `/api/v1/jobs/${slow.name}`)).body.status === "Running",
+    );
     const stop = await stack.api("POST", `/api/v1/batches/${created.name}/jobs/${slow.name.slice(-8)}/stop`);
     expect(stop.body).toMatchObject({ status: "Success", code: 200 });
     const done = await finalBatch(created.name);
@@ -121,7 +135,9 @@ describe("batches as AWS Batch array jobs", () => {
   });
 
   it("pages the jobs of a batch with limit and nextToken, each job exactly once", async () => {
-    const created = await createBatch({ jobScheduleDescriptions: Array.from({ length: 250 }, (_, i) => ({ jobId: `j${i}` })) });
+    const created = await createBatch({
+      jobScheduleDescriptions: Array.from({ length: 250 }, (_, i) => ({ jobId: `j${i}` })),
+    });
     const seen: string[] = [];
     let nextToken: string | undefined;
     do {

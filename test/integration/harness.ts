@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { expect } from "vitest";
-import { loadConfigFile } from "#lib/config/load.js";
 import type { JobStatus } from "#lib/api/schemas.js";
+import { loadConfigFile } from "#lib/config/load.js";
 import type { DeploymentConfig } from "#lib/config/schema.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "#lib/local/stack.js";
 
@@ -32,7 +32,7 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     batch: { stepDelayMs: 10, maxConcurrentJobs: 8, ...options.batch },
   });
   const url = Object.values(stack.urls)[0]!;
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
+  const api = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
       method,
       headers: body === undefined ? {} : { "content-type": "application/json" },
@@ -59,7 +59,11 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

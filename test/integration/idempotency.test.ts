@@ -16,14 +16,19 @@ async function post(path: string, body: unknown, key: string) {
     headers: { "content-type": "application/json", "idempotency-key": key },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as BatchStatus & { message: string; reason: string } };
+  return {
+    status: response.status,
+    body: (await response.json()) as BatchStatus & { message: string; reason: string },
+  };
 }
 
 describe("Idempotency-Key", () => {
   it("20 concurrent identical POSTs with one key create exactly one batch", async () => {
     const submitsBefore = stack.batch.stats().SubmitJob ?? 0;
     const body = { batchId: "once", jobScheduleDescriptions: [{ payload: "a" }, { payload: "b" }] };
-    const answers = await Promise.all(Array.from({ length: 20 }, () => post("/api/v1/batches", body, "batch-key-1")));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => post("/api/v1/batches", body, "batch-key-1")),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
     expect(new Set(answers.map((answer) => answer.body.name)).size).toBe(1);
     const batches = await stack.api<BatchStatus[]>("GET", "/api/v1/batches");

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
 import { eventually, FINAL, finalJob, startTestStack, type TestStack } from "./harness.js";
 
-type Job = { name: string; status: string; exitCode?: number; message?: string; podStatuses: { exitCode?: number }[] } & Record<string, unknown>;
+type Job = {
+  name: string;
+  status: string;
+  exitCode?: number;
+  message?: string;
+  podStatuses: { exitCode?: number }[];
+} & Record<string, unknown>;
 type Result = { status: string; message: string; reason?: string; code: number };
 
 let stack: TestStack;
@@ -50,9 +56,14 @@ describe("single jobs on the local stack", () => {
 
   it("stopping a sleeping job ends it Stopped", async () => {
     const created = await createJob({ payload: JSON.stringify({ sleepSeconds: 30 }) });
-    await eventually(async () => (await stack.api<Job>("GET", `/api/v1/jobs/${created.name}`)).body.status === "Running");
+    await eventually(
+      async () => (await stack.api<Job>("GET", `/api/v1/jobs/${created.name}`)).body.status === "Running",
+    );
     const stop = await stack.api<Result>("POST", `/api/v1/jobs/${created.name}/stop`);
-    expect(stop).toEqual({ status: 200, body: { status: "Success", message: `job ${created.name} successfully stopped`, code: 200 } });
+    expect(stop).toEqual({
+      status: 200,
+      body: { status: "Success", message: `job ${created.name} successfully stopped`, code: 200 },
+    });
     const done = await finalJob(stack, created.name);
     expect(done.status).toBe("Stopped");
     const again = await stack.api<Result>("POST", `/api/v1/jobs/${created.name}/stop`);
@@ -63,10 +74,19 @@ describe("single jobs on the local stack", () => {
   it("a deleted job is gone", async () => {
     const created = await createJob({ payload: "x" });
     const deleted = await stack.api<Result>("DELETE", `/api/v1/jobs/${created.name}`);
-    expect(deleted.body).toEqual({ status: "Success", message: `job ${created.name} successfully deleted`, code: 200 });
+    expect(deleted.body).toEqual({
+      status: "Success",
+      message: `job ${created.name} successfully deleted`,
+      code: 200,
+    });
     const after = await stack.api<Result>("GET", `/api/v1/jobs/${created.name}`);
     expect(after.status).toBe(404);
-    expect(after.body).toMatchObject({ status: "Failure", reason: "NotFound", code: 404, message: `job ${created.name} not found` });
+    expect(after.body).toMatchObject({
+      status: "Failure",
+      reason: "NotFound",
+      code: 404,
+      message: `job ${created.name} not found`,
+    });
   });
 
   it("lists single jobs, newest first", async () => {
@@ -86,7 +106,9 @@ describe("single jobs on the local stack", () => {
       .split("\n")
       .map((line) => JSON.parse(line))
       .filter((event) => event.detail.jobName === created.name);
-    expect(events.map((event) => event.detail.status)).toEqual(expect.arrayContaining(["RUNNABLE", "RUNNING", "FAILED"]));
+    expect(events.map((event) => event.detail.status)).toEqual(
+      expect.arrayContaining(["RUNNABLE", "RUNNING", "FAILED"]),
+    );
     const handler = createBatchEventsHandler(stack.deps);
     for (const event of [...events].reverse()) await handler(event);
     for (const event of events) await handler(event);

@@ -80,7 +80,12 @@ const specBatchExamples = [
         node: { gpu: "gpu1, gpu2, gpu3", gpuCount: "6" },
       },
       { payload: "{'data':'value2'}", imageTagName: "2.0.0" },
-      { payload: "{'data':'value3'}", timeLimitSeconds: 300, backoffLimit: 10, node: { gpu: "gpu3", gpuCount: "1" } },
+      {
+        payload: "{'data':'value3'}",
+        timeLimitSeconds: 300,
+        backoffLimit: 10,
+        node: { gpu: "gpu3", gpuCount: "1" },
+      },
     ],
   },
 ];
@@ -93,10 +98,16 @@ describe("Radix's example requests", () => {
   });
 
   it.each(specBatchExamples.map((body, i) => [i, body]))("batch example %i is accepted", async (_, body) => {
-    const response = await stack.api<{ status: string; jobStatuses: unknown[] }>("POST", "/api/v1/batches", body);
+    const response = await stack.api<{ status: string; jobStatuses: unknown[] }>(
+      "POST",
+      "/api/v1/batches",
+      body,
+    );
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(response.body.status).toBe("Waiting");
-    expect(response.body.jobStatuses).toHaveLength((body as { jobScheduleDescriptions: unknown[] }).jobScheduleDescriptions.length);
+    expect(response.body.jobStatuses).toHaveLength(
+      (body as { jobScheduleDescriptions: unknown[] }).jobScheduleDescriptions.length,
+    );
   });
 });
 
@@ -107,31 +118,94 @@ const badRequests: [string, string, string, unknown, number, string][] = [
   ["a JSON string", "POST", "/api/v1/jobs", '"hello"', 422, "JSON object"],
   ["payload of the wrong type", "POST", "/api/v1/jobs", { payload: 42 }, 422, "payload"],
   ["payload over 1 MB", "POST", "/api/v1/jobs", { payload: megabyte }, 422, "1 MB"],
-  ["memory quantity 12Xi", "POST", "/api/v1/jobs", { resources: { limits: { memory: "12Xi" } } }, 422, "resources.limits.memory"],
-  ["cpu quantity abc", "POST", "/api/v1/jobs", { resources: { requests: { cpu: "abc" } } }, 422, "resources.requests.cpu"],
+  [
+    "memory quantity 12Xi",
+    "POST",
+    "/api/v1/jobs",
+    { resources: { limits: { memory: "12Xi" } } },
+    422,
+    "resources.limits.memory",
+  ],
+  [
+    "cpu quantity abc",
+    "POST",
+    "/api/v1/jobs",
+    { resources: { requests: { cpu: "abc" } } },
+    422,
+    "resources.requests.cpu",
+  ],
   ["negative backoffLimit", "POST", "/api/v1/jobs", { backoffLimit: -1 }, 422, "backoffLimit"],
   ["fractional backoffLimit", "POST", "/api/v1/jobs", { backoffLimit: 1.5 }, 422, "backoffLimit"],
   ["zero timeLimitSeconds", "POST", "/api/v1/jobs", { timeLimitSeconds: 0 }, 422, "timeLimitSeconds"],
   ["timeLimitSeconds as text", "POST", "/api/v1/jobs", { timeLimitSeconds: "120" }, 422, "timeLimitSeconds"],
-  ["gpuCount not a number", "POST", "/api/v1/jobs", { node: { gpu: "gpu1", gpuCount: "many" } }, 422, "node.gpuCount"],
+  [
+    "gpuCount not a number",
+    "POST",
+    "/api/v1/jobs",
+    { node: { gpu: "gpu1", gpuCount: "many" } },
+    422,
+    "node.gpuCount",
+  ],
   ["unknown GPU type", "POST", "/api/v1/jobs", { node: { gpu: "nvidia-h100" } }, 400, "nvidia-h100"],
-  ["more GPUs than any instance has", "POST", "/api/v1/jobs", { node: { gpu: "nvidia-t4", gpuCount: "64" } }, 400, "gpuCount"],
+  [
+    "more GPUs than any instance has",
+    "POST",
+    "/api/v1/jobs",
+    { node: { gpu: "nvidia-t4", gpuCount: "64" } },
+    400,
+    "gpuCount",
+  ],
   ["too much cpu", "POST", "/api/v1/jobs", { resources: { limits: { cpu: "1000" } } }, 400, "cpu"],
   ["variables not strings", "POST", "/api/v1/jobs", { variables: { A: 1 } }, 422, "variables"],
   ["bad variable name", "POST", "/api/v1/jobs", { variables: { "1A": "x" } }, 422, "variables"],
   ["command not a list", "POST", "/api/v1/jobs", { command: "run" }, 422, "command"],
   ["imageTagName with a slash", "POST", "/api/v1/jobs", { imageTagName: "a/b" }, 422, "imageTagName"],
-  ["batch without jobs", "POST", "/api/v1/batches", { jobScheduleDescriptions: [] }, 422, "jobScheduleDescriptions"],
+  [
+    "batch without jobs",
+    "POST",
+    "/api/v1/batches",
+    { jobScheduleDescriptions: [] },
+    422,
+    "jobScheduleDescriptions",
+  ],
   ["batch without body", "POST", "/api/v1/batches", "", 422, "empty"],
-  ["batch job with bad quantity", "POST", "/api/v1/batches", { jobScheduleDescriptions: [{}, { resources: { limits: { memory: "1Zi" } } }] }, 422, "jobScheduleDescriptions[1]"],
-  ["batch defaults with bad backoffLimit", "POST", "/api/v1/batches", { defaultRadixJobComponentConfig: { backoffLimit: -3 }, jobScheduleDescriptions: [{}] }, 422, "defaultRadixJobComponentConfig.backoffLimit"],
+  [
+    "batch job with bad quantity",
+    "POST",
+    "/api/v1/batches",
+    { jobScheduleDescriptions: [{}, { resources: { limits: { memory: "1Zi" } } }] },
+    422,
+    "jobScheduleDescriptions[1]",
+  ],
+  [
+    "batch defaults with bad backoffLimit",
+    "POST",
+    "/api/v1/batches",
+    { defaultRadixJobComponentConfig: { backoffLimit: -3 }, jobScheduleDescriptions: [{}] },
+    422,
+    "defaultRadixJobComponentConfig.backoffLimit",
+  ],
   ["unknown job name", "GET", `/api/v1/jobs/${validName}`, undefined, 404, "not found"],
   ["malformed job name", "GET", "/api/v1/jobs/..%2F..%2Fetc", undefined, 404, "not found"],
   ["stop of an unknown job", "POST", `/api/v1/jobs/${validName}/stop`, undefined, 404, "not found"],
   ["delete of an unknown job", "DELETE", "/api/v1/jobs/nope", undefined, 404, "not found"],
-  ["unknown batch", "GET", "/api/v1/batches/batch-compute-20230220101417-idwsxncs", undefined, 404, "not found"],
+  [
+    "unknown batch",
+    "GET",
+    "/api/v1/batches/batch-compute-20230220101417-idwsxncs",
+    undefined,
+    404,
+    "not found",
+  ],
   ["unknown route", "GET", "/api/v1/nothing", undefined, 404, "does not exist"],
-  ["bad page size", "GET", "/api/v1/batches/batch-compute-20230220101417-idwsxncs?limit=0", undefined, 422, "limit"],
+  [
+    "bad page size",
+    "GET",
+    "/api/v1/batches/batch-compute-20230220101417-idwsxncs?limit=0",
+    undefined,
+    422,
+    "limit",
+  ],
 ];
 
 describe("bad requests", () => {

@@ -44,6 +44,12 @@ export class ChildTable {
     if (isDone(code)) this.stoppedAt[index] = now;
   }
 
+  /** The parent left SUBMITTED: its children exist now, in PENDING (no event, like SUBMITTED for a job). */
+  promoteSubmitted(now: number) {
+    for (let index = 0; index < this.size; index++)
+      if (this.status[index] === S.SUBMITTED) this.set(index, S.PENDING, now);
+  }
+
   /** The child's run state, created on first need (a child that never needs one costs nothing). */
   extra(index: number): RunState {
     let state = this.extras.get(index);

@@ -37,13 +37,18 @@ export class DefinitionRegistry {
     const name = requireString(input, "jobDefinitionName");
     validateName(name, "jobDefinitionName");
     if (bodyBytes > LIMITS.jobDefinitionBytes)
-      throw clientError(`Job definition is ${bodyBytes} bytes; the maximum is 24 KiB (${LIMITS.jobDefinitionBytes})`);
+      throw clientError(
+        `Job definition is ${bodyBytes} bytes; the maximum is 24 KiB (${LIMITS.jobDefinitionBytes})`,
+      );
     const type = requireString(input, "type");
-    if (type !== "container") throw clientError(`type ${type} is not supported by the local emulator (container)`);
+    if (type !== "container")
+      throw clientError(`type ${type} is not supported by the local emulator (container)`);
     const container = optionalObject(input, "containerProperties");
     const ecs = optionalObject(input, "ecsProperties");
     if (!container === !ecs)
-      throw clientError("A container job definition needs exactly one of containerProperties or ecsProperties");
+      throw clientError(
+        "A container job definition needs exactly one of containerProperties or ecsProperties",
+      );
     if (container) checkContainer(container, "containerProperties");
     if (ecs) {
       const tasks = ecs.taskProperties;
@@ -104,7 +109,8 @@ export class DefinitionRegistry {
       const wanted = refs.map(parseRef);
       records = records.filter((record) =>
         wanted.some(
-          (ref) => ref.name === record.name && (ref.revision === undefined || ref.revision === record.revision),
+          (ref) =>
+            ref.name === record.name && (ref.revision === undefined || ref.revision === record.revision),
         ),
       );
     }
@@ -141,7 +147,8 @@ export class DefinitionRegistry {
 function parseRef(ref: string): { name: string; revision?: number } {
   const arn = ARN.exec(ref);
   const [name, revision] = arn ? [arn[1]!, arn[2]] : (ref.split(":") as [string, string | undefined]);
-  if (revision !== undefined && !/^\d+$/.test(revision)) throw clientError(`Job definition ${ref} is invalid`);
+  if (revision !== undefined && !/^\d+$/.test(revision))
+    throw clientError(`Job definition ${ref} is invalid`);
   return revision === undefined ? { name } : { name, revision: Number(revision) };
 }
 

@@ -13,7 +13,8 @@ export const jobQueueArn = (n: Naming, queue: string) =>
 export const jobArn = (n: Naming, jobId: string) => `arn:aws:batch:${n.region}:${n.accountId}:job/${jobId}`;
 export const jobDefinitionArn = (n: Naming, name: string, revision: number) =>
   `arn:aws:batch:${n.region}:${n.accountId}:job-definition/${name}:${revision}`;
-export const taskArn = (n: Naming, taskId: string) => `arn:aws:ecs:${n.region}:${n.accountId}:task/local/${taskId}`;
+export const taskArn = (n: Naming, taskId: string) =>
+  `arn:aws:ecs:${n.region}:${n.accountId}:task/local/${taskId}`;
 
 /** The id of a job's (or child's) n-th ECS task: derived, so it needs no storage per child. */
 export const taskIdFor = (jobId: string, attempt: number) =>

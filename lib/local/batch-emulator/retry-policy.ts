@@ -29,7 +29,11 @@ export interface AttemptEnd {
  * evaluateOnExit rules => RETRY; otherwise the first rule whose given globs all match decides, and when
  * none matches the job is RETRIED. A missing exit code or reason is matched as the empty string.
  */
-export function shouldRetry(strategy: RetryStrategy | undefined, attemptsMade: number, end: AttemptEnd): boolean {
+export function shouldRetry(
+  strategy: RetryStrategy | undefined,
+  attemptsMade: number,
+  end: AttemptEnd,
+): boolean {
   if (attemptsMade >= (strategy?.attempts ?? 1)) return false;
   for (const rule of strategy?.evaluateOnExit ?? []) {
     const checks: [string | undefined, string][] = [

@@ -45,10 +45,12 @@ function containerSpec(
   parameters: Record<string, string>,
 ): ContainerSpec {
   const at = `container ${name}`;
-  const mountPoints = (Array.isArray(raw.mountPoints) ? raw.mountPoints : []).filter(isObject).map((mount) => ({
-    sourceVolume: String(mount.sourceVolume ?? ""),
-    containerPath: String(mount.containerPath ?? ""),
-  }));
+  const mountPoints = (Array.isArray(raw.mountPoints) ? raw.mountPoints : [])
+    .filter(isObject)
+    .map((mount) => ({
+      sourceVolume: String(mount.sourceVolume ?? ""),
+      containerPath: String(mount.containerPath ?? ""),
+    }));
   if (mountPoints.some((mount) => !mount.containerPath.startsWith("/")))
     throw clientError(`${at}: mountPoints[].containerPath must be an absolute path`);
   return {
@@ -60,7 +62,9 @@ function containerSpec(
       (entry) => entry.name,
     ),
     resourceRequirements: mergeByKey(
-      Array.isArray(raw.resourceRequirements) ? (raw.resourceRequirements as ContainerSpec["resourceRequirements"]) : [],
+      Array.isArray(raw.resourceRequirements)
+        ? (raw.resourceRequirements as ContainerSpec["resourceRequirements"])
+        : [],
       override?.resourceRequirements,
       (entry) => entry.type,
     ),
@@ -79,18 +83,26 @@ function containerSpec(
  * (`containerOverrides` for containerProperties, `ecsPropertiesOverride` matched by container name for
  * ecsProperties) and `Ref::` parameters substituted in commands.
  */
-export function buildTaskSpec(definition: Json, submission: Json, parameters: Record<string, string>): TaskSpec {
+export function buildTaskSpec(
+  definition: Json,
+  submission: Json,
+  parameters: Record<string, string>,
+): TaskSpec {
   const containerOverrides = submission.containerOverrides;
   const ecsOverride = submission.ecsPropertiesOverride;
   if (isObject(definition.containerProperties)) {
     if (ecsOverride !== undefined && ecsOverride !== null)
-      throw clientError("ecsPropertiesOverride can't be used with a job definition that has containerProperties");
+      throw clientError(
+        "ecsPropertiesOverride can't be used with a job definition that has containerProperties",
+      );
     const override =
       containerOverrides === undefined || containerOverrides === null
         ? undefined
         : overrideOf(containerOverrides, "containerOverrides");
     const raw = definition.containerProperties;
-    const volumes = (Array.isArray(raw.volumes) ? raw.volumes : []).filter(isObject).map((v) => String(v.name));
+    const volumes = (Array.isArray(raw.volumes) ? raw.volumes : [])
+      .filter(isObject)
+      .map((v) => String(v.name));
     return {
       kind: "container",
       containers: [containerSpec(raw, DEFAULT_CONTAINER, true, override, parameters)],
@@ -107,7 +119,8 @@ export function buildTaskSpec(definition: Json, submission: Json, parameters: Re
     if (!isObject(ecsOverride) || !Array.isArray(ecsOverride.taskProperties))
       throw clientError("ecsPropertiesOverride.taskProperties must be a list");
     const taskOverride = ecsOverride.taskProperties[0];
-    const list = isObject(taskOverride) && Array.isArray(taskOverride.containers) ? taskOverride.containers : [];
+    const list =
+      isObject(taskOverride) && Array.isArray(taskOverride.containers) ? taskOverride.containers : [];
     list.forEach((entry, index) => {
       const override = overrideOf(entry, `ecsPropertiesOverride.taskProperties[0].containers[${index}]`);
       const name = override.name ?? (rawContainers.length === 1 ? String(rawContainers[0]!.name ?? "") : "");
@@ -119,7 +132,9 @@ export function buildTaskSpec(definition: Json, submission: Json, parameters: Re
     });
   }
   const { containers: _, ...rest } = task;
-  const volumes = (Array.isArray(task.volumes) ? task.volumes : []).filter(isObject).map((v) => String(v.name));
+  const volumes = (Array.isArray(task.volumes) ? task.volumes : [])
+    .filter(isObject)
+    .map((v) => String(v.name));
   return {
     kind: "ecs",
     containers: rawContainers.map((raw) => {

@@ -59,10 +59,26 @@ export interface BatchEmulator {
   stats(): Record<string, number>;
 }
 
-export const STATUSES = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED"] as const;
+export const STATUSES = [
+  "SUBMITTED",
+  "PENDING",
+  "RUNNABLE",
+  "STARTING",
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+] as const;
 export type JobStatus = (typeof STATUSES)[number];
 /** Status codes (index into {@link STATUSES}); array children keep theirs in a Uint8Array. */
-export const S = { SUBMITTED: 0, PENDING: 1, RUNNABLE: 2, STARTING: 3, RUNNING: 4, SUCCEEDED: 5, FAILED: 6 } as const;
+export const S = {
+  SUBMITTED: 0,
+  PENDING: 1,
+  RUNNABLE: 2,
+  STARTING: 3,
+  RUNNING: 4,
+  SUCCEEDED: 5,
+  FAILED: 6,
+} as const;
 export const isDone = (code: number) => code >= S.SUCCEEDED;
 
 export interface KeyValue {
@@ -120,6 +136,8 @@ export interface RunState {
   current?: AttemptRecord;
   isCancelled?: boolean;
   isTerminated?: boolean;
+  /** The reason given to CancelJob/TerminateJob: the FAILED statusReason once the job stops. */
+  stopReason?: string;
 }
 
 export interface JobRecord extends RunState {

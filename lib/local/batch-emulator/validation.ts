@@ -80,7 +80,10 @@ export function environmentList(value: unknown, field: string): KeyValue[] | und
       throw clientError(
         `${field}[${index}]: environment variable ${entry.name} is invalid; names starting with AWS_BATCH are reserved for variables that AWS Batch sets`,
       );
-    return { name: entry.name, value: typeof entry.value === "string" ? entry.value : String(entry.value ?? "") };
+    return {
+      name: entry.name,
+      value: typeof entry.value === "string" ? entry.value : String(entry.value ?? ""),
+    };
   });
 }
 
@@ -108,7 +111,8 @@ export function retryStrategyOf(value: unknown, field = "retryStrategy"): RetryS
     for (const key of ["onStatusReason", "onReason", "onExitCode"] as const) {
       const glob = optionalString(rule, key);
       if (glob === undefined) continue;
-      if (glob.length > LIMITS.globChars) throw clientError(`${at}.${key} is longer than ${LIMITS.globChars}`);
+      if (glob.length > LIMITS.globChars)
+        throw clientError(`${at}.${key} is longer than ${LIMITS.globChars}`);
       if (key === "onExitCode" && !/^[0-9]*\*?$/.test(glob))
         throw clientError(`${at}.onExitCode may contain only digits, optionally ending with *`);
       globs[key] = glob;

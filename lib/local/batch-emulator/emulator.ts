@@ -1,0 +1,117 @@
+import { mkdirSync } from "node:fs";
+import { AttemptRunner } from "./attempts.js";
+import { JobControl } from "./control.js";
+import { DefinitionRegistry } from "./definitions.js";
+import { JobBook } from "./engine.js";
+import { clientError } from "./errors.js";
+import { EventDelivery } from "./event-delivery.js";
+import { serveBatchApi } from "./http-server.js";
+import { createOperations } from "./operations.js";
+import { StatePersistence } from "./persistence.js";
+import { PriorityScheduler } from "./scheduler.js";
+import { Stats } from "./stats.js";
+import { type BatchEmulator, type BatchEmulatorOptions, S } from "./types.js";
+import { Walker } from "./walker.js";
+
+/**
+ * Starts the local AWS Batch API on 127.0.0.1: the real `@aws-sdk/client-batch` works against `url`.
+ * State from an earlier run in the same `dataDir` is loaded; attempts that were running then are failed
+ * as a lost host ("Host EC2 (instance i-local) terminated.") and retried if attempts remain.
+ */
+export async function startBatchEmulator(options: BatchEmulatorOptions): Promise<BatchEmulator> {
+  const mode = options.mode ?? "run";
+  const naming = {
+    region: options.region ?? "eu-west-1",
+    accountId: options.accountId ?? "000000000000",
+    dataDir: options.dataDir,
+  };
+  mkdirSync(naming.dataDir, { recursive: true });
+  const stats = new Stats();
+  const delivery = new EventDelivery({
+    dataDir: naming.dataDir,
+    onEvent: options.onEvent,
+    stats,
+    concurrency: Math.max(1, options.eventConcurrency ?? 8),
+  });
+  const definitions = new DefinitionRegistry(naming);
+  const persistence = new StatePersistence(naming.dataDir, () => ({
+    version: 1,
+    seq: book.seq,
+    definitions: definitions.toJSON(),
+    jobs: book.order,
+  }));
+  const saveSoon = () => persistence.saveSoon();
+  const book = new JobBook(
+    naming,
+    { mode, statusOnlyEvents: options.statusOnlyEvents ?? "all", stepDelayMs: options.stepDelayMs ?? 50 },
+    delivery,
+    saveSoon,
+  );
+  const runner =
+    mode === "run"
+      ? new AttemptRunner(book, new PriorityScheduler(), {
+          dataDir: naming.dataDir,
+          maxConcurrentJobs: Math.max(1, options.maxConcurrentJobs ?? 4),
+          killGraceMs: options.killGraceMs ?? 2000,
+          timeoutScale: options.clock?.timeoutScale ?? 1,
+          env: options.env ?? {},
+        })
+      : undefined;
+  const walker = new Walker(book, delivery, options.stepDelayMs ?? 50, runner?.enqueue);
+  book.onRetry = (unit) => walker.advance(unit);
+  const control = new JobControl(book, delivery, runner);
+  const queues = new Set(options.queues);
+
+  const saved = persistence.load();
+  if (saved) {
+    definitions.load(saved.definitions);
+    for (const job of saved.jobs) book.add(job);
+    book.seq = Math.max(book.seq, saved.seq);
+  }
+  delivery.loadPending();
+
+  const operations = createOperations({ book, definitions, queues, control, walker, stats, saveSoon });
+  const { server, url } = await serveBatchApi(options.port ?? 0, async (name, input, bytes) => {
+    const operation = operations[name];
+    if (!operation)
+      throw clientError(`Unknown operation: ${name} is not supported by the local Batch emulator`);
+    stats.inc(operation[0]);
+    return operation[1](input, bytes);
+  });
+
+  // Resume what the previous run left: lost attempts first, then the timed walks.
+  for (const job of book.order) {
+    const table = job.array;
+    if (table) {
+      for (let index = 0; index < table.size; index++) {
+        const code = table.status[index]!;
+        if (code === S.STARTING || code === S.RUNNING) book.hostTerminated({ job, index });
+      }
+    } else {
+      const code = book.code({ job, index: -1 });
+      if (code === S.STARTING || code === S.RUNNING) book.hostTerminated({ job, index: -1 });
+    }
+    walker.advance({ job, index: -1 });
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    book.closing = true;
+    await walker.close();
+    await runner?.close();
+    await delivery.close();
+    await persistence.flush();
+  };
+  return {
+    url,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+    stats: () => stats.snapshot(),
+  };
+}
