@@ -39,7 +39,7 @@ describe("retries and time limits", () => {
     const done = await run({
       payload: '{"exitCode": 3}',
       backoffLimit: 0,
-      timeLimitSeconds: 4,
+      timeLimitSeconds: 8,
       failurePolicy: { rules: [{ action: "Ignore", onExitCodes: { operator: "In", values: [3] } }] },
     });
     expect(done.status).toBe("DeadlineExceeded");

@@ -101,6 +101,7 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
       server.closeAllConnections();
     });
     book.closing = true;
+    delivery.releaseProducers();
     await walker.close();
     await runner?.close();
     await delivery.close();

@@ -47,7 +47,11 @@ function filterOf(input: Json): ((job: JobRecord) => boolean) | undefined {
  * `jobStatus` only RUNNING jobs are listed; a filter (one at a time) ignores jobStatus, except
  * SHARE_IDENTIFIER, and does not apply to array children. Pages by `maxResults` (default 100, max 1000).
  */
-export function listJobs(book: JobBook, input: Json): { jobSummaryList: JobSummary[]; nextToken?: string } {
+export function listJobs(
+  book: JobBook,
+  queues: ReadonlySet<string>,
+  input: Json,
+): { jobSummaryList: JobSummary[]; nextToken?: string } {
   const jobQueue = optionalString(input, "jobQueue");
   const arrayJobId = optionalString(input, "arrayJobId");
   if (optionalString(input, "multiNodeJobId")) throw clientError("multi-node jobs are not supported locally");
@@ -80,6 +84,7 @@ export function listJobs(book: JobBook, input: Json): { jobSummaryList: JobSumma
       if (table.status[index] === wanted && !take(parent, index)) break;
   } else {
     const queue = QUEUE_ARN.exec(jobQueue!)?.[1] ?? jobQueue!;
+    if (!queues.has(queue)) throw clientError(`Job queue ${jobQueue} does not exist`);
     const filter = filterOf(input);
     const filterName = (input.filters as { name?: string }[] | undefined)?.[0]?.name;
     const wanted = filter && filterName !== "SHARE_IDENTIFIER" ? undefined : (status ?? "RUNNING");

@@ -72,7 +72,7 @@ export function createOperations(deps: OperationDeps): Record<string, [string, O
         return { jobs };
       },
     ],
-    ["ListJobs", (input) => listJobs(book, input)],
+    ["ListJobs", (input) => listJobs(book, deps.queues, input)],
     [
       "CancelJob",
       (input) => {

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, symlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
 import { mainContainer } from "./task-spec.js";
 import type { ContainerSpec, TaskSpec } from "./types.js";
+import { containerRoot, prepareWorkspace } from "./workspace.js";
 
 export const ESSENTIAL_EXITED = "Essential container in task exited";
 export const DEPENDENCY_FAILED = "Dependent container exited with non-zero exit code";
@@ -39,9 +40,8 @@ interface ContainerRun {
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /**
- * One attempt of a job as local processes, one per container (argv, no shell, cwd of the emulator).
- * Task volumes are folders; each container gets a root folder in which every mountPoint's containerPath
- * is a symlink to its volume, and `BATCH_LOCAL_ROOT` tells the process where that root is. Containers
+ * One attempt of a job as local processes, one per container (argv, no shell, cwd of the emulator), in
+ * the folders of workspace.ts (`BATCH_LOCAL_ROOT` tells each process where its root is). Containers
  * start in `dependsOn` order (START, COMPLETE, SUCCESS; HEALTHY counts as START); when an essential one
  * exits, the others get SIGTERM and, after the grace period, SIGKILL - as ECS stops a task.
  */
@@ -65,7 +65,7 @@ export class LocalTask {
   /** Prepares the folders and starts the containers that depend on nothing. */
   start() {
     try {
-      this.prepare();
+      prepareWorkspace(this.options.workDir, this.options.task);
     } catch (error) {
       for (const run of this.runs) this.skip(run, `CannotStartContainerError: ${(error as Error).message}`);
     }
@@ -84,22 +84,6 @@ export class LocalTask {
     this.stopping ??= { statusReason: "Host EC2 (instance i-local) terminated.", keepExitCode: false };
     this.signalAll("SIGKILL");
     this.advance();
-  }
-
-  private prepare() {
-    const { workDir, task } = this.options;
-    for (const volume of task.volumes) mkdirSync(join(workDir, "volumes", volume), { recursive: true });
-    for (const run of this.runs) {
-      const root = join(workDir, "containers", run.spec.name);
-      mkdirSync(root, { recursive: true });
-      for (const mount of run.spec.mountPoints) {
-        const volume = join(workDir, "volumes", mount.sourceVolume);
-        mkdirSync(volume, { recursive: true });
-        const target = join(root, mount.containerPath);
-        mkdirSync(dirname(target), { recursive: true });
-        symlinkSync(volume, target, "dir");
-      }
-    }
   }
 
   private advance(): void {
@@ -161,7 +145,7 @@ export class LocalTask {
     const env: Record<string, string> = { ...this.options.baseEnv };
     for (const entry of spec.environment) env[entry.name] = entry.value;
     Object.assign(env, this.options.awsEnv, {
-      BATCH_LOCAL_ROOT: join(this.options.workDir, "containers", spec.name),
+      BATCH_LOCAL_ROOT: containerRoot(this.options.workDir, spec),
     });
     const logFile = this.options.logFile(spec);
     let fd: number | undefined;
