@@ -24,6 +24,12 @@ function replicaStatus(entry: JobEntry, index: number, last: boolean): string {
   return attempt.exitCode === 0 ? "Succeeded" : "Failed";
 }
 
+/** Kubernetes-style reason, as Radix shows it: `Completed`, else the container's reason or `Error`. */
+const podReason = (attempt: JobEntry["attempts"][number]) =>
+  attempt.exitCode === 0
+    ? "Completed"
+    : (attempt.reason ?? (attempt.exitCode === undefined ? attempt.statusReason : undefined) ?? "Error");
+
 function podStatuses(name: string, entry: JobEntry, batch: BatchRecord): PodStatus[] {
   return entry.attempts.map((attempt, index) => ({
     name: `${name}-${index}`,
@@ -34,8 +40,9 @@ function podStatuses(name: string, entry: JobEntry, batch: BatchRecord): PodStat
     replicaStatus: { status: replicaStatus(entry, index, index === entry.attempts.length - 1) },
     podIndex: index,
     ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
-    ...(attempt.reason || attempt.statusReason ? { reason: attempt.reason ?? attempt.statusReason } : {}),
-    ...(attempt.end === undefined ? {} : { failureKind: attempt.kind }),
+    ...(attempt.end === undefined ? {} : { reason: podReason(attempt) }),
+    ...(attempt.statusReason ? { statusMessage: attempt.statusReason } : {}),
+    ...(attempt.end === undefined || attempt.exitCode === 0 ? {} : { failureKind: attempt.kind }),
   }));
 }
 

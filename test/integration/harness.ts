@@ -28,7 +28,7 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     ...options,
     dataDir,
     ephemeralPorts: true,
-    logger: new Logger({ serviceName: "test", logLevel: "ERROR" }),
+    logger: options.logger ?? new Logger({ serviceName: "test", logLevel: "ERROR" }),
     batch: { stepDelayMs: 10, maxConcurrentJobs: 8, ...options.batch },
   });
   const url = Object.values(stack.urls)[0]!;

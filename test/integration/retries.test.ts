@@ -4,7 +4,10 @@ import { finalJob, startTestStack, type TestStack } from "./harness.js";
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack({ reconcileEveryMs: 300, reconcile: { staleAfterMs: 60_000, resumeAfterMs: 1_000 } });
+  stack = await startTestStack({
+    reconcileEveryMs: 300,
+    reconcile: { staleAfterMs: 60_000, resumeAfterMs: 1_000 },
+  });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -92,6 +92,11 @@ export class DefinitionRegistry {
     return record;
   }
 
+  /** A revision whatever its status (jobs keep running on a deregistered revision). */
+  get(name: string, revision: number): DefinitionRecord | undefined {
+    return this.byName.get(name)?.find((entry) => entry.revision === revision);
+  }
+
   deregister(ref: string) {
     const { name, revision } = parseRef(ref);
     const record = this.byName.get(name)?.find((entry) => entry.revision === revision);

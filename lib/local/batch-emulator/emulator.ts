@@ -10,6 +10,7 @@ import { createOperations } from "./operations.js";
 import { StatePersistence } from "./persistence.js";
 import { PriorityScheduler } from "./scheduler.js";
 import { Stats } from "./stats.js";
+import { buildTaskSpec } from "./task-spec.js";
 import { type BatchEmulator, type BatchEmulatorOptions, S } from "./types.js";
 import { Walker } from "./walker.js";
 
@@ -65,7 +66,15 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
   const saved = persistence.load();
   if (saved) {
     definitions.load(saved.definitions);
-    for (const job of saved.jobs) book.add(job);
+    for (const job of saved.jobs) {
+      const { name, revision } = job.definition;
+      const definition = definitions.get(name, revision);
+      if (!definition)
+        throw new Error(
+          `${naming.dataDir}: job ${job.jobId} names unknown job definition ${name}:${revision}`,
+        );
+      book.add({ ...job, task: buildTaskSpec(definition.body, job.overrides ?? {}, job.parameters) });
+    }
     book.seq = Math.max(book.seq, saved.seq);
   }
   delivery.loadPending();

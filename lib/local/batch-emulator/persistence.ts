@@ -12,7 +12,14 @@ export interface SavedState {
   jobs: JobRecord[];
 }
 
-type SavedJob = Omit<JobRecord, "array"> & { array?: ReturnType<ChildTable["toJSON"]> };
+/** A job as saved: no task spec (rebuilt from the definition), children as compact arrays. */
+export type SavedJob = Omit<JobRecord, "array" | "task"> & { array?: ReturnType<ChildTable["toJSON"]> };
+
+export interface LoadedState {
+  seq: number;
+  definitions: DefinitionRecord[];
+  jobs: (Omit<JobRecord, "task"> & { task?: undefined })[];
+}
 
 /**
  * `<dataDir>/batch-state.json`: job definitions and jobs with their statuses and attempts. Saved
@@ -29,7 +36,7 @@ export class StatePersistence {
     private readonly debounceMs = 300,
   ) {}
 
-  load(): SavedState | undefined {
+  load(): LoadedState | undefined {
     const file = stateFile(this.dataDir);
     if (!existsSync(file)) return undefined;
     const saved = JSON.parse(readFileSync(file, "utf8")) as Omit<SavedState, "jobs"> & { jobs: SavedJob[] };
@@ -71,6 +78,7 @@ export class StatePersistence {
   }
 
   private serialize() {
-    return JSON.stringify(this.snapshot());
+    const state = this.snapshot();
+    return JSON.stringify({ ...state, jobs: state.jobs.map(({ task: _, ...job }) => job) });
   }
 }

@@ -83,6 +83,11 @@ export function createJob(input: Json, bodyBytes: number, context: SubmitContext
       revision: definition.revision,
     },
     task,
+    overrides: Object.fromEntries(
+      ["containerOverrides", "ecsPropertiesOverride"].flatMap((key) =>
+        input[key] === undefined || input[key] === null ? [] : [[key, input[key]]],
+      ),
+    ),
     parameters,
     ...(tags ? { tags } : {}),
     ...(typeof propagateTags === "boolean" ? { propagateTags } : {}),

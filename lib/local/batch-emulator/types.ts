@@ -150,7 +150,10 @@ export interface JobRecord extends RunState {
   startedAt?: number;
   stoppedAt?: number;
   definition: { arn: string; name: string; revision: number };
+  /** What runs; derived from the definition and `overrides`, so it is not saved. */
   task: TaskSpec;
+  /** The submission's containerOverrides / ecsPropertiesOverride, as sent. */
+  overrides: Record<string, unknown>;
   parameters: Record<string, string>;
   tags?: Record<string, string>;
   propagateTags?: boolean;
