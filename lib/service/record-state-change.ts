@@ -1,9 +1,10 @@
 import * as z from "zod";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
-import { applyObservation, type Observation } from "../domain/job-state.js";
+import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
 import { nextRunAttempts, startNextRun } from "../domain/retry.js";
+import { type GroupRecord, shardOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
-import { type EntryOutcome, writeEntryWithRetry } from "./entries.js";
+import { type EntryOutcome, updateShard } from "./entries.js";
 import { resubmitJob } from "./resubmit.js";
 
 /**
@@ -87,35 +88,72 @@ export async function recordStateChange(
   deps: ServiceDeps,
   detail: BatchJobDetail,
 ): Promise<StateChangeOutcome> {
-  const target = locate(detail);
-  if (!target) return "ignored";
-  const { batchName, ordinal } = target;
-  const observation = observationOf(detail, target.run);
-  const now = deps.now();
-  // Only a failure can lead to another run; only then is the job's spec (its group) needed.
-  const group =
-    detail.status === "FAILED"
-      ? (await deps.store.listGroups(batchName)).find(
-          (g) => ordinal >= g.offset && ordinal < g.offset + g.size,
-        )
-      : undefined;
-  const withinDeadline = group
-    ? now - (group.submittedAt ?? now) < group.spec.timeLimitSeconds * 1000
-    : false;
-  let nextRun: { run: number; attempts: number } | undefined;
-  const outcome = await writeEntryWithRetry(deps, batchName, ordinal, (entry) => {
-    nextRun = undefined;
-    const next = applyObservation(entry, observation, now);
-    if (next?.status !== "Failed" || !group || !withinDeadline) return next;
-    const attempts = nextRunAttempts(next, group.spec);
-    if (attempts === undefined) return next;
-    const again = startNextRun(next, now);
-    nextRun = { run: again.run, attempts };
-    return again;
+  const [outcome] = await recordStateChanges(deps, [detail]);
+  return outcome!;
+}
+
+/**
+ * Records many state changes (an SQS batch in AWS, a delivery window locally): the changes of one shard
+ * are applied together with one read and one conditional write, so a burst of array-child events costs
+ * fewer DynamoDB operations per event, never more. A job that failed with retry budget left goes back
+ * to Waiting and is resubmitted (lib/domain/retry.ts).
+ */
+export async function recordStateChanges(
+  deps: ServiceDeps,
+  details: BatchJobDetail[],
+): Promise<StateChangeOutcome[]> {
+  const outcomes: StateChangeOutcome[] = details.map(() => "ignored");
+  const byShard = new Map<
+    string,
+    {
+      batchName: string;
+      shard: number;
+      items: { index: number; ordinal: number; observation: Observation }[];
+    }
+  >();
+  details.forEach((detail, index) => {
+    const target = locate(detail);
+    if (!target) return;
+    const { shard } = shardOf(target.ordinal);
+    const key = `${target.batchName}#${shard}`;
+    const bucket = byShard.get(key) ?? { batchName: target.batchName, shard, items: [] };
+    bucket.items.push({ index, ordinal: target.ordinal, observation: observationOf(detail, target.run) });
+    byShard.set(key, bucket);
   });
-  if (outcome === "applied" && nextRun && group !== undefined) {
-    // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
-    await resubmitJob(deps, batchName, ordinal, nextRun.run, nextRun.attempts, group);
-  }
-  return outcome;
+  await Promise.all(
+    [...byShard.values()].map(async ({ batchName, shard, items }) => {
+      const now = deps.now();
+      // Only a failure can lead to another run; only then are the jobs' specs (their groups) needed.
+      const groups = items.some((item) => item.observation.batchStatus === "FAILED")
+        ? await deps.store.listGroups(batchName)
+        : [];
+      const groupOf = (ordinal: number) =>
+        groups.find((g) => ordinal >= g.offset && ordinal < g.offset + g.size);
+      const nextRuns = new Map<number, { run: number; attempts: number; group: GroupRecord }>();
+      const changes = items.map(({ ordinal, observation }) => ({
+        slot: shardOf(ordinal).slot,
+        change: (entry: JobEntry) => {
+          nextRuns.delete(ordinal);
+          const next = applyObservation(entry, observation, now);
+          const group = groupOf(ordinal);
+          if (next?.status !== "Failed" || !group) return next;
+          if (now - (group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) return next;
+          const attempts = nextRunAttempts(next, group.spec);
+          if (attempts === undefined) return next;
+          const again = startNextRun(next, now);
+          nextRuns.set(ordinal, { run: again.run, attempts, group });
+          return again;
+        },
+      }));
+      const results = await updateShard(deps, batchName, shard, changes);
+      results.forEach((result, i) => {
+        outcomes[items[i]!.index] = result;
+      });
+      for (const [ordinal, { run, attempts, group }] of nextRuns) {
+        // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
+        await resubmitJob(deps, batchName, ordinal, run, attempts, group);
+      }
+    }),
+  );
+  return outcomes;
 }

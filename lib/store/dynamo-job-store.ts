@@ -18,6 +18,7 @@ import {
   type Page,
   SHARD_SIZE,
   type ShardState,
+  type ShardWrite,
 } from "./job-store.js";
 
 /**
@@ -204,18 +205,35 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  async writeEntry(write: EntryWrite) {
-    const names: Record<string, string> = { "#j": `j${write.slot}` };
-    const values: Record<string, unknown> = { ":entry": write.next, ":v": write.expectedVersion };
-    const sets = ["#j = :entry"];
+  writeEntry(write: EntryWrite) {
+    const { batchName, shard, started, ended, ...entry } = write;
+    return this.writeEntries({ batchName, shard, started, ended, entries: [entry] });
+  }
+
+  async writeEntries(write: ShardWrite) {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const conditions = ["attribute_exists(pk)"];
+    const deltas = new Map<string, number>();
+    write.entries.forEach((entry, i) => {
+      names[`#j${i}`] = `j${entry.slot}`;
+      values[`:e${i}`] = entry.next;
+      values[`:v${i}`] = entry.expectedVersion;
+      sets.push(`#j${i} = :e${i}`);
+      conditions.push(`#j${i}.v = :v${i}`);
+      if (entry.previousStatus !== entry.next.status) {
+        deltas.set(entry.previousStatus, (deltas.get(entry.previousStatus) ?? 0) - 1);
+        deltas.set(entry.next.status, (deltas.get(entry.next.status) ?? 0) + 1);
+      }
+    });
     const adds: string[] = [];
-    if (write.previousStatus !== write.next.status) {
-      names["#old"] = countAttr(write.previousStatus);
-      names["#new"] = countAttr(write.next.status);
-      values[":minus"] = -1;
-      values[":plus"] = 1;
-      adds.push("#old :minus", "#new :plus");
-    }
+    [...deltas].forEach(([status, delta], i) => {
+      if (delta === 0) return;
+      names[`#n${i}`] = countAttr(status);
+      values[`:d${i}`] = delta;
+      adds.push(`#n${i} :d${i}`);
+    });
     if (write.started !== undefined) {
       sets.push("tStart = :started");
       values[":started"] = write.started;
@@ -229,7 +247,7 @@ export class DynamoJobStore implements JobStore {
         TableName: this.tableName,
         Key: { pk: pk(write.batchName), sk: shardKey(write.shard) },
         UpdateExpression: `SET ${sets.join(", ")}${adds.length ? ` ADD ${adds.join(", ")}` : ""}`,
-        ConditionExpression: "attribute_exists(pk) AND #j.v = :v",
+        ConditionExpression: conditions.join(" AND "),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),

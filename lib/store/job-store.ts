@@ -70,6 +70,16 @@ export interface EntryWrite {
   ended?: number;
 }
 
+/** Several entries of one shard, written together: one UpdateItem, conditional on each entry's version. */
+export interface ShardWrite {
+  batchName: string;
+  shard: number;
+  entries: { slot: number; next: JobEntry; expectedVersion: number; previousStatus: string }[];
+  /** New earliest start / latest end of the shard, when they move. */
+  started?: number;
+  ended?: number;
+}
+
 export interface Page<T> {
   items: T[];
   nextToken?: string;
@@ -88,6 +98,8 @@ export interface JobStore {
   updateGroup(group: GroupRecord, expectedState: GroupState): Promise<boolean>;
   /** One conditional write: the entry and the shard's counters. False when the entry changed meanwhile. */
   writeEntry(write: EntryWrite): Promise<boolean>;
+  /** Like writeEntry for several entries of one shard at once (events handled in batches). */
+  writeEntries(write: ShardWrite): Promise<boolean>;
   markBatchStopRequested(name: string, at: number): Promise<void>;
   /** Batches of a component and type, newest first. */
   listBatches(

@@ -13,7 +13,8 @@ import { countsOf } from "#lib/service/views.js";
 import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 import { SHARD_SIZE } from "#lib/store/job-store.js";
 import { createAwsClients } from "#lib/wiring/aws-deps.js";
-import { CallCounter, sum } from "./counting.js";
+import { CallCounter } from "./counting.js";
+import { benchEvents, type EventRow } from "./events.js";
 
 /**
  * Issue 4's bench: batches of 10 to 100,000 jobs on the local stack (status-only Batch emulator, so it
@@ -31,20 +32,8 @@ export interface BatchRow {
   countsExact?: boolean;
 }
 
-export interface EventRow {
-  jobs: number;
-  events: number;
-  dynamoOpsPerEvent: number;
-  msPerEvent: number;
-}
-
-interface EventSample {
-  batchName?: string;
-  ms: number;
-  dynamoOps: number;
-}
-
-const eventScope = new AsyncLocalStorage<{ dynamoOps: number }>();
+/** Marks calls made by the events handler while the emulator drives the batch (not creation's). */
+const eventScope = new AsyncLocalStorage<object>();
 
 async function waitFor<T>(
   check: () => Promise<T | undefined>,
@@ -65,8 +54,8 @@ export async function benchBatches(
   naiveSizes: number[],
 ): Promise<{ rows: BatchRow[]; events: EventRow[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-bench-"));
-  const counter = new CallCounter();
-  const samples: EventSample[] = [];
+  // Calls made while handling state events are per-event costs, measured apart (benchEvents).
+  const counter = new CallCounter(() => eventScope.getStore() !== undefined);
   let stack: LocalStack | undefined;
   try {
     stack = await startLocalStack({
@@ -76,29 +65,14 @@ export async function benchBatches(
       reconcileEveryMs: 0,
       logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
       batch: { mode: "status-only", stepDelayMs: 0, eventConcurrency: 8 },
-      wrapEventHandler: (handler) => async (event) => {
-        const scope = { dynamoOps: 0 };
-        const started = performance.now();
-        await eventScope.run(scope, () => handler(event));
-        const batchName = (event as { detail?: { parameters?: Record<string, string> } }).detail?.parameters
-          ?.schedBatch;
-        samples.push({ batchName, ms: performance.now() - started, dynamoOps: scope.dynamoOps });
-      },
+      wrapEventHandler: (handler) => (event) => eventScope.run({}, () => handler(event)),
     });
     counter.attach("DynamoDB", stack.clients.dynamoRaw);
     counter.attach("S3", stack.clients.s3);
     counter.attach("Batch", stack.clients.batch);
-    // Count DynamoDB calls made inside the events handler apart from creation's.
-    (
-      stack.clients.dynamoRaw as unknown as { middlewareStack: { add: (...args: unknown[]) => void } }
-    ).middlewareStack.add(
-      (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
-        const scope = eventScope.getStore();
-        if (scope) scope.dynamoOps++;
-        return next(args);
-      },
-      { step: "initialize", name: "count-event-ops" },
-    );
+    // The isolated per-event measurement counts every call (its events are not in eventScope).
+    const eventCounter = new CallCounter();
+    eventCounter.attach("DynamoDB", stack.clients.dynamoRaw);
     // The bench's own polling uses separate, uncounted clients.
     const observer = new DynamoJobStore(createAwsClients().dynamo, stack.runtime.tableName);
     const url = Object.values(stack.urls)[0]!;
@@ -113,7 +87,6 @@ export async function benchBatches(
         })),
       });
       const before = counter.snapshot();
-      const eventsBefore = samples.length;
       const started = performance.now();
       const response = await fetch(`${url}/api/v1/batches`, {
         method: "POST",
@@ -130,15 +103,6 @@ export async function benchBatches(
       }, 600_000);
       const submittedMs = performance.now() - started;
       const creationCalls = counter.since(before);
-      // Calls made by the events handler in that time are per-event costs, reported apart.
-      const eventCalls = samples.slice(eventsBefore).reduce((total, sample) => total + sample.dynamoOps, 0);
-      const dynamoWrites = sum(creationCalls, "DynamoDB", [
-        "BatchWriteItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-      ]);
-      creationCalls["DynamoDB:(by events handler, excluded)"] = eventCalls;
       const row: BatchRow = {
         jobs,
         way: "array",
@@ -167,7 +131,6 @@ export async function benchBatches(
       row.countsExact = Object.entries(succeeded).every(([status, n]) =>
         status === "Succeeded" ? n === size : n === 0,
       );
-      void dynamoWrites;
       rows.push(row);
       console.error(`bench: ${jobs} jobs done (${Math.round(row.allSucceededMs)} ms)`);
     }
@@ -175,17 +138,7 @@ export async function benchBatches(
     for (const jobs of naiveSizes) rows.push(await naive(stack, counter, jobs));
 
     const events: EventRow[] = [];
-    for (const jobs of [10, 10_000]) {
-      const name = batchOf.get(jobs);
-      const mine = samples.filter((sample) => sample.batchName === name);
-      if (!name || mine.length === 0) continue;
-      events.push({
-        jobs,
-        events: mine.length,
-        dynamoOpsPerEvent: mine.reduce((total, sample) => total + sample.dynamoOps, 0) / mine.length,
-        msPerEvent: mine.reduce((total, sample) => total + sample.ms, 0) / mine.length,
-      });
-    }
+    for (const jobs of [10, 10_000]) events.push(await benchEvents(stack, eventCounter, jobs));
     return { rows, events };
   } finally {
     await stack?.close();

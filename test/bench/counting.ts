@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+
 /** The part of an AWS SDK v3 client the counter needs. */
 interface Instrumentable {
   middlewareStack: {
@@ -15,14 +17,18 @@ interface Instrumentable {
 export class CallCounter {
   readonly calls = new Map<string, number>();
 
+  /** `ignore` tells calls not to count (e.g. those made while handling a state event). */
+  constructor(private readonly ignore: () => boolean = () => false) {}
+
   attach(name: string, client: unknown) {
     (client as Instrumentable).middlewareStack.add(
       (next, context) => async (args) => {
         const operation = `${name}:${String(context.commandName ?? "?").replace(/Command$/, "")}`;
+        if (this.ignore()) return next(args);
         this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
         return next(args);
       },
-      { step: "initialize", name: `count-${name}` },
+      { step: "initialize", name: `count-${name}-${randomUUID()}` },
     );
   }
 

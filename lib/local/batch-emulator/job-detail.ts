@@ -90,17 +90,7 @@ function attemptDetail(naming: Naming, job: JobRecord, attempt: AttemptRecord): 
 /** `container` (containerProperties jobs) or `ecsProperties` of a JobDetail, with the latest attempt's facts. */
 function taskSummary(naming: Naming, job: JobRecord, attempt: AttemptRecord | undefined) {
   const { task } = job;
-  const facts = (container: (typeof task.containers)[number]) => {
-    if (!attempt) return {};
-    const detail = attemptDetail(naming, job, attempt);
-    const own = detail.taskProperties?.[0]?.containers?.find((entry) => entry.name === container.name);
-    return {
-      exitCode: own ? own.exitCode : detail.container?.exitCode,
-      reason: own ? own.reason : detail.container?.reason,
-      logStreamName: own ? own.logStreamName : detail.container?.logStreamName,
-      taskArn: detail.container?.taskArn,
-    };
-  };
+  const detail = attempt ? attemptDetail(naming, job, attempt) : undefined;
   const effective = (container: (typeof task.containers)[number]) => ({
     ...container.raw,
     command: container.command,
@@ -108,18 +98,19 @@ function taskSummary(naming: Naming, job: JobRecord, attempt: AttemptRecord | un
     resourceRequirements: container.resourceRequirements,
   });
   if (task.kind === "container") {
-    const container = task.containers[0]!;
-    return { container: { ...task.raw, ...effective(container), ...facts(container) } };
+    const { networkInterfaces: _, ...facts } = detail?.container ?? {};
+    return { container: { ...task.raw, ...effective(task.containers[0]!), ...facts } };
   }
+  const results = detail?.taskProperties?.[0]?.containers ?? [];
   return {
     ecsProperties: {
       taskProperties: [
         {
           ...task.raw,
-          ...(attempt ? { taskArn: taskArn(naming, attempt.taskId) } : {}),
+          ...(detail ? { taskArn: detail.container?.taskArn } : {}),
           containers: task.containers.map((container) => {
-            const { taskArn: _, ...own } = facts(container);
-            return { ...effective(container), ...own };
+            const { name: _, ...facts } = results.find((entry) => entry.name === container.name) ?? {};
+            return { ...effective(container), ...facts };
           }),
         },
       ],

@@ -37,8 +37,13 @@ export class Walker {
   /** Drives a plain job or an array parent onward from the state it is in. */
   advance(unit: Unit) {
     const { job } = unit;
-    if (unit.index >= 0) return this.ensureChildWalk(job);
     const code = this.book.code(unit);
+    if (unit.index >= 0) {
+      // A child back in RUNNABLE (retry, restart): queue it directly in run mode, else walk its array.
+      if (this.enqueue && code === S.RUNNABLE) this.later(() => this.enqueue?.(unit));
+      else this.ensureChildWalk(job);
+      return;
+    }
     if (job.array) {
       if (code === S.SUBMITTED)
         this.later(() => {

@@ -1,0 +1,199 @@
+import { existsSync } from "node:fs";
+import { Annotations, CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { buildRuntimeConfig } from "../lib/config/runtime.js";
+import type { DeploymentConfig } from "../lib/config/schema.js";
+import { functionEntry } from "./bundling.js";
+import { DeadLetterQueue } from "./constructs/dead-letter-queue.js";
+import { GpuBatchCompute } from "./constructs/gpu-batch-compute.js";
+import { JobDefinitions } from "./constructs/job-definitions.js";
+import { JobSchedulerFunction } from "./constructs/job-scheduler-function.js";
+import { JobStateTable } from "./constructs/job-state-table.js";
+import { API_STAGE, JobsApi } from "./constructs/jobs-api.js";
+import { Network } from "./constructs/network.js";
+import { Notifications } from "./constructs/notifications.js";
+import { Operations } from "./constructs/operations.js";
+import { PayloadBucket } from "./constructs/payload-bucket.js";
+import { Reconciler } from "./constructs/reconciler.js";
+import { StateChangeIngest } from "./constructs/state-change-ingest.js";
+
+export interface JobSchedulerStackProps extends StackProps {
+  /** The validated deployment configuration (lib/config/load.ts). */
+  readonly config: DeploymentConfig;
+}
+
+/**
+ * One deployment of the job scheduler (DESIGN.md "Deployment"): per job component a private API and
+ * its function; one table, one payload bucket, the Batch capacity and job definitions, the event paths
+ * (Batch events in, status changes out), the reconciler schedule and the alarms.
+ */
+export class JobSchedulerStack extends Stack {
+  constructor(scope: Construct, id: string, props: JobSchedulerStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { aws } = config;
+    const app = config.metadata.name;
+
+    const network = new Network(this, "Network", { network: aws.network });
+    const table = new JobStateTable(this, "JobState");
+    const payloads = new PayloadBucket(this, "Payloads", {
+      expirationDays: Math.max(...config.spec.jobs.map((job) => job.retention.maxAgeDays)) + 1,
+    });
+    const compute = new GpuBatchCompute(this, "Compute", {
+      app,
+      vpc: network.vpc,
+      subnets: network.batchSubnets,
+      securityGroup: network.batchSecurityGroup,
+      gpuFamilies: aws.gpuFamilies,
+      cpu: aws.cpu,
+      shareIdentifiers: config.spec.jobs.map((job) => job.name),
+    });
+    const jobs = new JobDefinitions(this, "Jobs", { config, payloads, queueArns: compute.queueArns });
+
+    const runtimeConfig = this.toJsonString(
+      buildRuntimeConfig(config, {
+        tableName: table.tableName,
+        bucketName: payloads.bucketName,
+        queueName: (key) => compute.queue(key).jobQueueArn,
+      }),
+    );
+    const shared = { runtimeConfig, settings: aws.functions };
+
+    const submitter = new JobSchedulerFunction(this, "Submitter", {
+      ...shared,
+      entryName: "submitter",
+      serviceName: `${app}-submitter`,
+      description: "Submits large batches to AWS Batch in the background",
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+    });
+    const batchEvents = new JobSchedulerFunction(this, "BatchEvents", {
+      ...shared,
+      entryName: "batch-events",
+      serviceName: `${app}-batch-events`,
+      description: "Records AWS Batch job state changes",
+    });
+    const reconciler = new JobSchedulerFunction(this, "ReconcilerFunction", {
+      ...shared,
+      entryName: "reconciler",
+      serviceName: `${app}-reconciler`,
+      description: "Repairs missed events, enforces deadlines, resumes stalled submissions",
+      timeout: Duration.minutes(4),
+    });
+    const notifier = existsSync(functionEntry("notifier"))
+      ? new JobSchedulerFunction(this, "Notifier", {
+          ...shared,
+          entryName: "notifier",
+          serviceName: `${app}-notifier`,
+          description: "Delivers status changes to Radix webhooks",
+          memorySize: 256,
+          timeout: Duration.minutes(1),
+        })
+      : undefined;
+    const apis = config.spec.jobs.map((job) => {
+      const handler = new JobSchedulerFunction(this, `Api-${job.name}`, {
+        ...shared,
+        entryName: "api",
+        serviceName: `${app}-api-${job.name}`,
+        description: `Job scheduler API of job component ${job.name}`,
+        environment: { COMPONENT: job.name },
+        memorySize: 1024,
+        // API Gateway's integration timeout is 29 s.
+        timeout: Duration.seconds(29),
+        reservedConcurrentExecutions: aws.functions.reservedConcurrency,
+        provisionedConcurrentExecutions: aws.functions.provisionedConcurrency,
+      });
+      const api = new JobsApi(this, `JobsApi-${job.name}`, {
+        app,
+        component: job.name,
+        handler: handler.invokeTarget,
+        endpoint: network.executeApiEndpoint,
+        settings: aws.api,
+        tracing: aws.functions.tracing,
+      });
+      return { component: job.name, handler, api };
+    });
+
+    if (!notifier) {
+      Annotations.of(this).addWarningV2(
+        "job-scheduler:notifier-missing",
+        "functions/notifier.ts does not exist yet: status changes queue up with no consumer and no webhook is called",
+      );
+    }
+    const notifications = new Notifications(this, "Notifications", { app, consumer: notifier });
+    const ingest = new StateChangeIngest(this, "StateChangeIngest", {
+      queueArns: compute.queueArns,
+      handler: batchEvents,
+    });
+    const reconcile = new Reconciler(this, "Reconciler", { handler: reconciler });
+    const submitterFailures = new DeadLetterQueue(this, "SubmitterFailures", {
+      purpose: "background submissions that failed after Lambda's retries",
+    });
+    submitter.sendFailuresTo(submitterFailures);
+
+    // Least privilege, per function.
+    for (const { handler } of apis) {
+      table.grantReadWrite(handler);
+      payloads.grantPayloads(handler, "read", "write", "delete");
+      jobs.grantJobs(handler, { submit: true, stop: true });
+      handler.bindSubmitter(submitter).bindEventBus(notifications.bus).bindBatchLogs(jobs.logGroup);
+    }
+    table.grantReadWrite(submitter);
+    payloads.grantPayloads(submitter, "read");
+    jobs.grantJobs(submitter, { submit: true });
+    table.grantReadWrite(batchEvents);
+    payloads.grantPayloads(batchEvents, "read", "delete");
+    jobs.grantJobs(batchEvents, { submit: true, stop: true });
+    batchEvents.bindEventBus(notifications.bus);
+    table.grantReadWrite(reconciler);
+    payloads.grantPayloads(reconciler, "delete");
+    jobs.grantJobs(reconciler, { submit: true, stop: true });
+    reconciler.bindEventBus(notifications.bus);
+    if (notifier) table.grantRead(notifier);
+
+    new Operations(this, "Operations", {
+      app,
+      functions: [
+        submitter,
+        batchEvents,
+        reconciler,
+        ...(notifier ? [notifier] : []),
+        ...apis.map((a) => a.handler),
+      ],
+      deadLetterQueues: [
+        ingest.deliveryDeadLetterQueue,
+        ingest.processingDeadLetterQueue,
+        notifications.deadLetterQueue,
+        notifications.deliveryDeadLetterQueue,
+        submitterFailures,
+      ],
+      rules: [
+        { rule: ingest.rule },
+        { rule: reconcile.rule },
+        { rule: notifications.rule, eventBusName: notifications.bus.eventBusName },
+      ],
+      apis: apis.map((a) => a.api),
+    });
+
+    for (const { component, api } of apis) {
+      new CfnOutput(this, `ApiUrl-${component}`, {
+        description: `Base URL of ${component}'s API (private DNS of the execute-api endpoint)`,
+        value: api.api.url,
+      });
+      new CfnOutput(this, `ApiEndpointUrl-${component}`, {
+        description: `Base URL of ${component}'s API through the endpoint's own DNS name (no private DNS needed)`,
+        value: `https://${api.api.restApiId}-${network.executeApiEndpoint.vpcEndpointId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}/`,
+      });
+    }
+    new CfnOutput(this, "EventBusName", { value: notifications.bus.eventBusName });
+    new CfnOutput(this, "JobLogGroup", { value: jobs.logGroup.logGroupName });
+  }
+
+  /**
+   * Always the AZ tokens of the deployment region (Fn::GetAZs), never a context lookup: synth stays
+   * offline and needs no credentials even when aws.account and aws.region are both set.
+   */
+  override get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
+  }
+}

@@ -1,0 +1,219 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobSchedulerStack } from "../../cdk/stack.js";
+import { loadConfigFile, parseConfig } from "../../lib/config/load.js";
+import type { DeploymentConfig } from "../../lib/config/schema.js";
+import {
+  deploymentWildcards,
+  flat,
+  type Json,
+  leastPrivilegeViolations,
+  list,
+  ofType,
+  type Resources,
+  STAR_RESOURCE_ACTIONS,
+} from "./helpers.js";
+
+/**
+ * Existing VPC (no endpoint id: one is created in the given subnets), account and region both set (synth must
+ * still make no lookups), IAM auth, tracing, provisioned concurrency, two components (one GPU by default, one
+ * without payload), a GPU family given as an instance family.
+ */
+const importedNetwork = parseConfig({
+  metadata: { name: "acme" },
+  spec: {
+    jobs: [
+      {
+        name: "train",
+        image: "public.ecr.aws/acme/train:{imageTagName}",
+        schedulerPort: 8000,
+        payload: { path: "/data" },
+        node: { gpu: "nvidia-a10g", gpuCount: 1 },
+      },
+      {
+        name: "etl",
+        image: "111122223333.dkr.ecr.eu-north-1.amazonaws.com/etl:{imageTagName}",
+        schedulerPort: 8001,
+      },
+    ],
+  },
+  aws: {
+    account: "111122223333",
+    region: "eu-north-1",
+    network: {
+      vpcId: "vpc-0123456789abcdef0",
+      subnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
+    },
+    api: { iamAuth: true },
+    functions: { tracing: true, reservedConcurrency: 20, provisionedConcurrency: 2 },
+    gpuFamilies: [{ family: "g5", gpuTypes: ["nvidia-a10g"], instanceTypes: ["g5"], maxGpusPerInstance: 8 }],
+    cpu: { spot: true },
+  },
+});
+
+const ENDPOINT = "vpce-0123456789abcdef0";
+
+let outdir: string;
+let synthError: Error | undefined;
+let report: {
+  pluginReports: { pluginName: string; violations: { ruleName: string; violatingConstructs: unknown[] }[] }[];
+};
+const templates = new Map<string, Resources>();
+
+beforeAll(() => {
+  const sample = loadConfigFile("radixconfig.yaml");
+  const importedEndpoint: DeploymentConfig = structuredClone(sample);
+  importedEndpoint.aws.network.executeApiEndpointId = ENDPOINT;
+  outdir = mkdtempSync(join(tmpdir(), "job-scheduler-nag-"));
+  // CDK's built-in CloudFormation validation stays on here: it checks the templates against the schemas.
+  const app = new App({ outdir, context: { "aws:cdk:bundling-stacks": [] } });
+  const stacks = [
+    new JobSchedulerStack(app, "Sample", { config: sample, env: { region: sample.aws.region } }),
+    new JobSchedulerStack(app, "ImportedNetwork", {
+      config: importedNetwork,
+      env: { account: importedNetwork.aws.account, region: importedNetwork.aws.region },
+    }),
+    new JobSchedulerStack(app, "ImportedEndpoint", {
+      config: importedEndpoint,
+      env: { region: sample.aws.region },
+    }),
+  ];
+  // cdk-nag 3: a policy validation plugin (Aspects crash in v3). Findings go to validation-report.json and
+  // any unacknowledged one makes synth throw "Validation failed".
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  try {
+    app.synth();
+  } catch (error) {
+    synthError = error as Error;
+  }
+  report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8"));
+  for (const stack of stacks) {
+    templates.set(
+      stack.node.id,
+      JSON.parse(readFileSync(join(outdir, stack.templateFile), "utf8")).Resources,
+    );
+  }
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe("cdk-nag AwsSolutions", () => {
+  it("finds nothing unacknowledged in the sample and in both network variants, and synth succeeds", () => {
+    const findings = report.pluginReports.flatMap((plugin) =>
+      plugin.violations.map(
+        (violation) =>
+          `${plugin.pluginName} ${violation.ruleName}: ${JSON.stringify(violation.violatingConstructs)}`,
+      ),
+    );
+    expect(findings).toEqual([]);
+    expect(synthError?.message).toBeUndefined();
+  });
+});
+
+describe("an existing VPC with IAM auth, tracing and provisioned concurrency", () => {
+  const resources = () => templates.get("ImportedNetwork")!;
+
+  it("creates no VPC, and an execute-api endpoint in the given subnets", () => {
+    expect(ofType(resources(), "AWS::EC2::VPC")).toEqual([]);
+    const endpoints = ofType(resources(), "AWS::EC2::VPCEndpoint").map(([, endpoint]) => endpoint.Properties);
+    expect(endpoints).toEqual([
+      expect.objectContaining({
+        VpcId: "vpc-0123456789abcdef0",
+        ServiceName: "com.amazonaws.eu-north-1.execute-api",
+        VpcEndpointType: "Interface",
+        SubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
+      }),
+    ]);
+  });
+
+  it("runs Batch hosts in the given subnets; a family name is passed as a family", () => {
+    const environments = ofType(resources(), "AWS::Batch::ComputeEnvironment").map(
+      ([, environment]) => environment.Properties.ComputeResources as Json,
+    );
+    for (const environment of environments)
+      expect(environment.Subnets).toEqual(["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]);
+    expect(environments.map((environment) => environment.InstanceTypes)).toContainEqual(["g5"]);
+    expect(environments.map((environment) => environment.InstanceTypes)).toContainEqual(["optimal"]);
+  });
+
+  it("requires SigV4 on every method and admits this account through the endpoint only", () => {
+    for (const [, method] of ofType(resources(), "AWS::ApiGateway::Method")) {
+      expect(method.Properties.AuthorizationType).toBe("AWS_IAM");
+    }
+    for (const [, api] of ofType(resources(), "AWS::ApiGateway::RestApi")) {
+      const [allow] = (api.Properties.Policy as { Statement: Json[] }).Statement;
+      expect(flat((allow!.Principal as Json).AWS)).toBe("arn:<AWS::Partition>:iam::111122223333:root");
+    }
+  });
+
+  it("one API per component, invoked through the provisioned `live` alias", () => {
+    expect(ofType(resources(), "AWS::ApiGateway::RestApi")).toHaveLength(2);
+    const aliases = ofType(resources(), "AWS::Lambda::Alias").map(([, alias]) => alias.Properties);
+    expect(aliases).toHaveLength(2);
+    for (const alias of aliases) {
+      expect(alias).toMatchObject({
+        Name: "live",
+        ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+      });
+    }
+  });
+
+  it("traces every function, and only X-Ray's actions join the Resource * allow-list", () => {
+    for (const [, fn] of ofType(resources(), "AWS::Lambda::Function")) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: "Active" });
+    }
+    const violations = leastPrivilegeViolations(resources(), {
+      starActions: new Set([...STAR_RESOURCE_ACTIONS, "xray:PutTraceSegments", "xray:PutTelemetryRecords"]),
+      wildcards: deploymentWildcards("acme", ["train", "etl"]),
+    });
+    expect(violations).toEqual([]);
+  });
+
+  it("a component without payload runs only its main container; ECR pulls are scoped to its repository", () => {
+    const definitions = ofType(resources(), "AWS::Batch::JobDefinition").map(([, d]) => d.Properties);
+    const etl = definitions.find((definition) => definition.JobDefinitionName === "acme-etl")!;
+    const task = (etl.EcsProperties as { TaskProperties: Json[] }).TaskProperties[0]!;
+    expect((task.Containers as Json[]).map((container) => container.Name)).toEqual(["main"]);
+    const pulls = ofType(resources(), "AWS::IAM::Policy")
+      .flatMap(
+        ([, policy]) =>
+          (
+            policy.Properties.PolicyDocument as {
+              Statement: { Action: string | string[]; Resource: unknown }[];
+            }
+          ).Statement,
+      )
+      .filter((statement) => list(statement.Action).includes("ecr:BatchGetImage"));
+    expect(pulls.map((statement) => flat(statement.Resource))).toEqual([
+      "arn:<AWS::Partition>:ecr:eu-north-1:111122223333:repository/etl",
+    ]);
+  });
+
+  it("the GPU component's default resources give its job definition 1 vCPU and 512 MiB", () => {
+    const definitions = ofType(resources(), "AWS::Batch::JobDefinition").map(([, d]) => d.Properties);
+    const train = definitions.find((definition) => definition.JobDefinitionName === "acme-train")!;
+    const main = (
+      train.EcsProperties as { TaskProperties: { Containers: Json[] }[] }
+    ).TaskProperties[0]!.Containers.find((container) => container.Name === "main")!;
+    expect(main.ResourceRequirements).toEqual([
+      { Type: "VCPU", Value: "1" },
+      { Type: "MEMORY", Value: "512" },
+    ]);
+  });
+});
+
+describe("an existing execute-api endpoint", () => {
+  it("creates no endpoint and names the given one in the resource policy", () => {
+    const resources = templates.get("ImportedEndpoint")!;
+    expect(
+      ofType(resources, "AWS::EC2::VPCEndpoint").map(([, e]) => e.Properties.VpcEndpointType),
+    ).not.toContain("Interface");
+    const [, api] = ofType(resources, "AWS::ApiGateway::RestApi")[0]!;
+    expect(JSON.stringify(api.Properties.Policy)).toContain(`"aws:SourceVpce":"${ENDPOINT}"`);
+    expect(api.Properties.EndpointConfiguration).toEqual({ Types: ["PRIVATE"], VpcEndpointIds: [ENDPOINT] });
+  });
+});
