@@ -27,13 +27,20 @@ export function toJobView(job: JobDetail): BatchJobView {
     stoppedAt: job.stoppedAt,
     parameters: job.parameters,
     arrayIndex: job.arrayProperties?.index,
-    attempts: (job.attempts ?? []).map((attempt) => ({
-      startedAt: attempt.startedAt,
-      stoppedAt: attempt.stoppedAt,
-      exitCode: attempt.container?.exitCode,
-      reason: attempt.container?.reason,
-      statusReason: attempt.statusReason,
-    })),
+    attempts: (job.attempts ?? []).map((attempt) => {
+      // Multi-container (ecsProperties) jobs report the user's container under taskProperties.
+      const main = attempt.taskProperties?.[0]?.containers?.find(
+        (container) => container.name === MAIN_CONTAINER,
+      );
+      return {
+        startedAt: attempt.startedAt,
+        stoppedAt: attempt.stoppedAt,
+        exitCode: attempt.container?.exitCode ?? main?.exitCode,
+        reason: attempt.container?.reason ?? main?.reason,
+        statusReason: attempt.statusReason,
+        logStreamName: main?.logStreamName ?? attempt.container?.logStreamName,
+      };
+    }),
   };
 }
 

@@ -77,11 +77,9 @@ export function buildJobDefinition(options: JobDefinitionOptions) {
             PAYLOAD_BASE: "0",
             PAYLOAD_RECORD_BYTES: String(PAYLOAD_INDEX_RECORD_BYTES),
           }),
-          // AWS Batch on EC2 needs whole vCPUs per container; the fetch step is tiny.
-          resourceRequirements: [
-            { type: "VCPU", value: "1" },
-            { type: "MEMORY", value: "128" },
-          ],
+          // Memory only: a vCPU reservation here would add a whole vCPU to every job, so a 4-vCPU GPU job
+          // would no longer fit a 4-vCPU instance (g5.xlarge). The task's vCPUs are the main container's.
+          resourceRequirements: [{ type: "MEMORY", value: "128" }],
           mountPoints: payloadMount,
           logConfiguration,
         },

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { MAIN_CONTAINER } from "../batch/job-definition.js";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
 import { nextRunAttempts, startNextRun } from "../domain/retry.js";
@@ -11,17 +12,23 @@ import { resubmitJob } from "./resubmit.js";
  * The parts of a "Batch Job State Change" event the scheduler reads. Parsed leniently: AWS says
  * "make sure that your application is prepared to handle unknown properties" (batch_cwe_events.md).
  */
+const containerSchema = z.looseObject({
+  name: z.string().optional(),
+  exitCode: z.number().optional(),
+  reason: z.string().optional(),
+  logStreamName: z.string().optional(),
+});
+/** Multi-container (ecsProperties) jobs report per container under taskProperties[0].containers. */
+const taskPropertiesSchema = z
+  .array(z.looseObject({ containers: z.array(containerSchema).optional() }))
+  .optional();
+
 const attemptSchema = z.looseObject({
   startedAt: z.number().optional(),
   stoppedAt: z.number().optional(),
   statusReason: z.string().optional(),
-  container: z
-    .looseObject({
-      exitCode: z.number().optional(),
-      reason: z.string().optional(),
-      logStreamName: z.string().optional(),
-    })
-    .optional(),
+  container: containerSchema.optional(),
+  taskProperties: taskPropertiesSchema,
 });
 
 export const batchJobDetailSchema = z.looseObject({
@@ -34,8 +41,17 @@ export const batchJobDetailSchema = z.looseObject({
   attempts: z.array(attemptSchema).optional(),
   parameters: z.record(z.string(), z.string()).optional(),
   arrayProperties: z.looseObject({ index: z.number().optional(), size: z.number().optional() }).optional(),
-  container: z.looseObject({ logStreamName: z.string().optional() }).optional(),
+  container: containerSchema.optional(),
+  ecsProperties: z.looseObject({ taskProperties: taskPropertiesSchema }).optional(),
 });
+
+/** The user's container of a multi-container task, else the single container. */
+const mainOf = (holder: {
+  container?: z.infer<typeof containerSchema>;
+  taskProperties?: z.infer<typeof taskPropertiesSchema>;
+}) =>
+  holder.taskProperties?.[0]?.containers?.find((container) => container.name === MAIN_CONTAINER) ??
+  holder.container;
 
 export const batchStateChangeEventSchema = z.looseObject({
   "detail-type": z.literal("Batch Job State Change"),
@@ -66,15 +82,21 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
     statusReason: detail.statusReason,
     startedAt: detail.startedAt,
     stoppedAt: detail.stoppedAt,
-    attempts: (detail.attempts ?? []).map((attempt) => ({
-      startedAt: attempt.startedAt,
-      stoppedAt: attempt.stoppedAt,
-      exitCode: attempt.container?.exitCode,
-      reason: attempt.container?.reason,
-      statusReason: attempt.statusReason,
-      logStreamName: attempt.container?.logStreamName,
-    })),
-    logStreamName: detail.container?.logStreamName,
+    attempts: (detail.attempts ?? []).map((attempt) => {
+      const main = mainOf(attempt);
+      return {
+        startedAt: attempt.startedAt,
+        stoppedAt: attempt.stoppedAt,
+        exitCode: attempt.container?.exitCode ?? main?.exitCode,
+        reason: attempt.container?.reason ?? main?.reason,
+        statusReason: attempt.statusReason,
+        logStreamName: main?.logStreamName ?? attempt.container?.logStreamName,
+      };
+    }),
+    logStreamName: mainOf({
+      container: detail.container,
+      taskProperties: detail.ecsProperties?.taskProperties,
+    })?.logStreamName,
   };
 }
 
