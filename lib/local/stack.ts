@@ -27,6 +27,7 @@ import {
   logFileForStream,
   startBatchEmulator,
 } from "./batch-emulator/index.js";
+import { deliveryWindow } from "./delivery-window.js";
 import { serveApi } from "./http-adapter.js";
 import {
   ensureTable,
@@ -142,6 +143,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let deps: ServiceDeps | undefined;
     let onEvent: (event: unknown) => Promise<unknown> = async () => undefined;
     const batch = await startBatchEmulator({
+      // Many deliveries in flight, so the delivery window can gather batches as the SQS event source does.
+      eventConcurrency: 256,
       ...options.batch,
       dataDir: join(dataDir, "batch"),
       region: REGION,
@@ -173,7 +176,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     deps.localEntrypoints = localEntrypoints;
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
     const eventsHandler = createBatchEventsHandler(deps);
-    onEvent = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;
+    const handle = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;
+    // As in AWS (EventBridge → SQS → batch-events), events reach the handler in batches.
+    onEvent = deliveryWindow(handle, { maxEvents: 500, maxWaitMs: 20 });
     const reconcileEveryMs = options.reconcileEveryMs ?? 10_000;
     if (reconcileEveryMs > 0) {
       const reconcileOptions = { ...DEFAULT_RECONCILE_OPTIONS, ...options.reconcile };

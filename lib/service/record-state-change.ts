@@ -100,7 +100,7 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
   };
 }
 
-export type StateChangeOutcome = EntryOutcome | "ignored";
+export type StateChangeOutcome = EntryOutcome | "ignored" | "failed";
 
 /**
  * Records one AWS Batch job state change: forward-only (duplicates and late events change nothing and
@@ -144,36 +144,46 @@ export async function recordStateChanges(
   });
   await Promise.all(
     [...byShard.values()].map(async ({ batchName, shard, items }) => {
-      const now = deps.now();
-      // Only a failure can lead to another run; only then are the jobs' specs (their groups) needed.
-      const groups = items.some((item) => item.observation.batchStatus === "FAILED")
-        ? await deps.store.listGroups(batchName)
-        : [];
-      const groupOf = (ordinal: number) =>
-        groups.find((g) => ordinal >= g.offset && ordinal < g.offset + g.size);
-      const nextRuns = new Map<number, { run: number; attempts: number; group: GroupRecord }>();
-      const changes = items.map(({ ordinal, observation }) => ({
-        slot: shardOf(ordinal).slot,
-        change: (entry: JobEntry) => {
-          nextRuns.delete(ordinal);
-          const next = applyObservation(entry, observation, now);
-          const group = groupOf(ordinal);
-          if (next?.status !== "Failed" || !group) return next;
-          if (now - (group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) return next;
-          const attempts = nextRunAttempts(next, group.spec);
-          if (attempts === undefined) return next;
-          const again = startNextRun(next, now);
-          nextRuns.set(ordinal, { run: again.run, attempts, group });
-          return again;
-        },
-      }));
-      const results = await updateShard(deps, batchName, shard, changes);
-      results.forEach((result, i) => {
-        outcomes[items[i]!.index] = result;
-      });
-      for (const [ordinal, { run, attempts, group }] of nextRuns) {
-        // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
-        await resubmitJob(deps, batchName, ordinal, run, attempts, group);
+      try {
+        const now = deps.now();
+        // Only a failure can lead to another run; only then are the jobs' specs (their groups) needed.
+        const groups = items.some((item) => item.observation.batchStatus === "FAILED")
+          ? await deps.store.listGroups(batchName)
+          : [];
+        const groupOf = (ordinal: number) =>
+          groups.find((g) => ordinal >= g.offset && ordinal < g.offset + g.size);
+        const nextRuns = new Map<number, { run: number; attempts: number; group: GroupRecord }>();
+        const changes = items.map(({ ordinal, observation }) => ({
+          slot: shardOf(ordinal).slot,
+          change: (entry: JobEntry) => {
+            nextRuns.delete(ordinal);
+            const next = applyObservation(entry, observation, now);
+            const group = groupOf(ordinal);
+            if (next?.status !== "Failed" || !group) return next;
+            if (now - (group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) return next;
+            const attempts = nextRunAttempts(next, group.spec);
+            if (attempts === undefined) return next;
+            const again = startNextRun(next, now);
+            nextRuns.set(ordinal, { run: again.run, attempts, group });
+            return again;
+          },
+        }));
+        const results = await updateShard(deps, batchName, shard, changes);
+        results.forEach((result, i) => {
+          outcomes[items[i]!.index] = result;
+        });
+        for (const [ordinal, { run, attempts, group }] of nextRuns) {
+          // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
+          await resubmitJob(deps, batchName, ordinal, run, attempts, group);
+        }
+      } catch (error) {
+        deps.logger.error("recording state changes failed", {
+          batchName,
+          shard,
+          events: items.length,
+          error,
+        });
+        for (const item of items) outcomes[item.index] = "failed";
       }
     }),
   );

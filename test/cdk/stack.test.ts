@@ -449,7 +449,7 @@ describe("GPU handling", () => {
 });
 
 describe("events, functions and operations", () => {
-  it("the Batch event rule takes this deployment's queues' job state changes, with retries and a DLQ", () => {
+  it("the Batch event rule takes this deployment's queues' job state changes into a queue, with retries and a DLQ", () => {
     template.hasResourceProperties("AWS::Events::Rule", {
       EventPattern: {
         source: ["aws.batch"],
@@ -464,6 +464,18 @@ describe("events, functions and operations", () => {
           RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
         }),
       ],
+    });
+  });
+
+  it("batch-events consumes the ingest queue in batches with partial failures, dead-lettering what keeps failing", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: Match.objectLike({ Ref: Match.stringLikeRegexp("BatchEvents") }),
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 10 }),
     });
   });
 
