@@ -12,9 +12,24 @@ import {
 } from "@aws-sdk/client-batch";
 import type { BatchGateway, BatchJobView } from "./gateway.js";
 import { MAIN_CONTAINER } from "./job-definition.js";
+import { PARAM_RUN } from "./submit-input.js";
 
 /** DescribeJobs takes at most 100 job ids a call. */
 const DESCRIBE_LIMIT = 100;
+/** SubmitJob tries before giving up (the reconciler resumes a submission that gave up). */
+const SUBMIT_ATTEMPTS = 8;
+
+/**
+ * How a failed call failed: `throttled` (refused, safe to repeat), `refused` (the request is wrong:
+ * repeating cannot help), `ambiguous` (5xx or no answer: it may have been applied).
+ */
+export function classify(error: unknown): "throttled" | "refused" | "ambiguous" {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = $metadata?.httpStatusCode;
+  if (status === 429 || name === "TooManyRequestsException" || name?.includes("Throttl")) return "throttled";
+  if (name === "ClientException" || (status !== undefined && status >= 400 && status < 500)) return "refused";
+  return "ambiguous";
+}
 
 export function toJobView(job: JobDetail): BatchJobView {
   return {
@@ -48,11 +63,40 @@ export class AwsBatchGateway implements BatchGateway {
   /** image → `name:revision`, per job definition name; registrations are never repeated per request. */
   private readonly definitions = new Map<string, Promise<string>>();
 
-  constructor(private readonly client: BatchClient) {}
+  /**
+   * @param client for every call but SubmitJob (SDK retries on).
+   * @param submitClient for SubmitJob, with SDK retries off: SubmitJob has no idempotency token, so a
+   *   blind retry after a 5xx or a lost answer can start the job twice; {@link submit} retries itself.
+   */
+  constructor(
+    private readonly client: BatchClient,
+    private readonly submitClient: BatchClient = client,
+    private readonly sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  ) {}
 
+  /**
+   * SubmitJob, exactly once. Throttling (429, 50 calls a second per account) was refused and is retried
+   * with exponential backoff and full jitter. A 5xx or a lost answer may or may not have created the
+   * job, so before retrying Batch is asked for a job of that name and run in the queue (ListJobs).
+   */
   async submit(input: SubmitJobCommandInput) {
-    const result = await this.client.send(new SubmitJobCommand(input));
-    return result.jobId!;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.submitClient.send(new SubmitJobCommand(input));
+        return result.jobId!;
+      } catch (error) {
+        const kind = classify(error);
+        if (kind === "refused" || attempt >= SUBMIT_ATTEMPTS) throw error;
+        await this.sleep(Math.random() * Math.min(20_000, 100 * 2 ** attempt));
+        if (kind === "ambiguous") {
+          const run = input.parameters?.[PARAM_RUN];
+          const existing = (await this.findByName(input.jobQueue!, input.jobName!)).find(
+            (job) => job.parameters?.[PARAM_RUN] === run,
+          );
+          if (existing) return existing.jobId;
+        }
+      }
+    }
   }
 
   async terminate(batchJobId: string, reason: string) {

@@ -17,6 +17,8 @@ import { DynamoJobStore } from "../store/dynamo-job-store.js";
 export const RETRY = { maxAttempts: 8, retryMode: "adaptive" as const };
 
 export interface AwsClients {
+  /** SubmitJob only, without SDK retries (AwsBatchGateway.submit retries safely itself). */
+  batchSubmit: BatchClient;
   dynamoRaw: DynamoDBClient;
   dynamo: DynamoDBDocumentClient;
   s3: S3Client;
@@ -34,7 +36,8 @@ export function createAwsClients(env: NodeJS.ProcessEnv = process.env): AwsClien
   });
   const s3 = new S3Client({ ...RETRY, forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
   const batch = new BatchClient({ ...RETRY });
-  return { dynamoRaw, dynamo, s3, batch };
+  const batchSubmit = new BatchClient({ maxAttempts: 1 });
+  return { dynamoRaw, dynamo, s3, batch, batchSubmit };
 }
 
 export function createLogger(serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? "job-scheduler"): Logger {
@@ -63,7 +66,7 @@ export function createServiceDeps(
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),
     payloads: new S3PayloadStore(clients.s3, runtime.bucketName),
-    batch: new AwsBatchGateway(clients.batch),
+    batch: new AwsBatchGateway(clients.batch, clients.batchSubmit),
     logger,
     now: options.now ?? Date.now,
     submitInBackground:

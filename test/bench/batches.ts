@@ -70,6 +70,7 @@ export async function benchBatches(
     counter.attach("DynamoDB", stack.clients.dynamoRaw);
     counter.attach("S3", stack.clients.s3);
     counter.attach("Batch", stack.clients.batch);
+    counter.attach("Batch", stack.clients.batchSubmit);
     // The isolated per-event measurement counts every call (its events are not in eventScope).
     const eventCounter = new CallCounter();
     eventCounter.attach("DynamoDB", stack.clients.dynamoRaw);
