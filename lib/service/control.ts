@@ -106,7 +106,7 @@ export async function stopAll(
   return success(`${stopped} ${batchType === "job" ? "jobs" : "batches"} successfully stopped`);
 }
 
-async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
+export async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
   for (const group of await deps.store.listGroups(batch.name)) {
     if (group.state === "submitted" && group.batchJobId)
       await deps.batch.terminate(group.batchJobId, STOP_REASON);

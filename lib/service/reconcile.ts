@@ -7,6 +7,7 @@ import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards } from "./queries.js";
 import { resubmitJob } from "./resubmit.js";
+import { enforceRetention } from "./retention.js";
 import { submitBatch } from "./submit.js";
 
 export interface ReconcileOptions {
@@ -22,6 +23,8 @@ export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = {
 };
 
 export interface ReconcileReport {
+  /** Finished jobs and batches deleted by the retention rule. */
+  expired: number;
   batches: number;
   described: number;
   repaired: number;
@@ -63,6 +66,7 @@ export async function reconcile(
     deadlines: 0,
     resumed: 0,
     settled: 0,
+    expired: 0,
   };
   let nextToken: string | undefined;
   do {
@@ -77,6 +81,15 @@ export async function reconcile(
     }
     nextToken = page.nextToken;
   } while (nextToken);
+  for (const component of deps.runtime.components) {
+    for (const batchType of ["job", "batch"] as const) {
+      try {
+        report.expired += await enforceRetention(deps, component.name, batchType);
+      } catch (error) {
+        deps.logger.error("retention failed", { component: component.name, batchType, error });
+      }
+    }
+  }
   return report;
 }
 

@@ -1,0 +1,47 @@
+import { allEnded, batchStatusOf } from "../domain/aggregate.js";
+import type { BatchType } from "../store/job-store.js";
+import { deleteWhole } from "./control.js";
+import { componentSettings, type ServiceDeps } from "./deps.js";
+import { allShards } from "./queries.js";
+import { countsOf } from "./views.js";
+
+/**
+ * Radix's history rule, per job component and kind (single jobs, batches): keep the `succeeded` latest
+ * Succeeded and the `failed` latest Failed ones (defaults 10 and 10), delete older ones with their
+ * payloads. It walks the component's listing index newest first (a Query, never a scan) and stops at
+ * what it may keep; records also carry a DynamoDB TTL (`maxAgeDays`) as the upper bound.
+ */
+export async function enforceRetention(
+  deps: ServiceDeps,
+  componentName: string,
+  batchType: BatchType,
+): Promise<number> {
+  const { retention, batchStatusRules } = componentSettings(deps, componentName);
+  const kept = { Succeeded: 0, Failed: 0 };
+  let deleted = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.store.listBatches(componentName, batchType, { limit: 100, nextToken });
+    for (const { batch, shard0 } of page.items) {
+      const shards = await allShards(deps, batch, shard0);
+      const facts = {
+        counts: countsOf(shards),
+        size: batch.size,
+        stopRequested: batch.stopRequested !== undefined,
+      };
+      if (!allEnded(facts)) continue;
+      const status = batchStatusOf(facts, batchStatusRules);
+      // Stopped and DeadlineExceeded count with the failures, as Kubernetes keeps them (failedJobsHistoryLimit).
+      const bucket = status === "Succeeded" ? "Succeeded" : "Failed";
+      const limit = bucket === "Succeeded" ? retention.succeeded : retention.failed;
+      if (kept[bucket] < limit) {
+        kept[bucket]++;
+        continue;
+      }
+      await deleteWhole(deps, batch);
+      deleted++;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return deleted;
+}
