@@ -7,6 +7,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { deadEventsFile, eventsFile, pendingEventsFile } from "./paths.js";
+import type { Faults } from "./faults.js";
 import type { Stats } from "./stats.js";
 import type { BatchStateChangeEvent } from "./types.js";
 
@@ -20,12 +21,20 @@ export interface DeliveryOptions {
   maxRetries?: number;
   /** Backoff before retry n (1-based). */
   backoffMs?: (retry: number) => number;
+  /** Fault injection (drop, delay, reorder, duplicate); none when absent. */
+  faults?: Faults;
 }
 
 interface Queued {
   event: BatchStateChangeEvent;
   failures: number;
+  /** Fault injection: not delivered before this time (ms since epoch); the job's later events wait. */
+  notBefore?: number;
+  /** Fault injection: a second delivery of an event delivered already. */
+  duplicate?: boolean;
 }
+
+const keyOf = (event: BatchStateChangeEvent) => event.detail.jobId ?? "";
 
 const defaultBackoff = (retry: number) => Math.min(2000, 50 * 2 ** (retry - 1)) * (0.5 + Math.random() / 2);
 
@@ -50,6 +59,12 @@ class LineWriter {
  * deliveries with backoff (up to 10 retries, then events-dead.ndjson) and appends each delivered event
  * to events.ndjson. Events of one job are delivered one at a time, in order (EventBridge guarantees no
  * order; this only makes local runs reproducible). Undelivered events survive close() and restart.
+ *
+ * With {@link Faults} it also does what EventBridge may do: drop an event (written to events.ndjson
+ * with `"dropped": true` instead of delivered), delay it (the job's later events wait behind it), hold
+ * it back until the job's next event was queued (out of order), or deliver it a second time (written
+ * again with `"duplicate": true`). On close(), delayed and held-back events are saved to
+ * events-pending.ndjson like any undelivered event; duplicate deliveries not made yet are discarded.
  */
 export class EventDelivery {
   private readonly perJob = new Map<string, Queued[]>();
@@ -59,6 +74,10 @@ export class EventDelivery {
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly retryTimers = new Map<NodeJS.Timeout, { key: string; item: Queued }>();
+  /** Fault injection: per job, an event waiting for the job's next event, to be delivered after it. */
+  private readonly heldBack = new Map<string, { item: Queued; timer: NodeJS.Timeout }>();
+  /** Fault injection: second deliveries waiting for their moment. */
+  private readonly duplicateTimers = new Set<NodeJS.Timeout>();
   private waiters: (() => void)[] = [];
   private queuedCount = 0;
   private active = 0;
@@ -78,11 +97,43 @@ export class EventDelivery {
   }
 
   push(event: BatchStateChangeEvent) {
-    const key = event.detail.jobId ?? "";
+    const faults = this.options.faults;
+    if (!faults?.eventFaults || this.closed) return this.enqueue({ event, failures: 0 });
+    if (faults.roll("dropEvents")) {
+      void this.delivered.write(JSON.stringify({ ...event, dropped: true }));
+      return;
+    }
+    const item: Queued = { event, failures: 0 };
+    if (faults.roll("delayEvents")) item.notBefore = Date.now() + faults.delayMs("delayEvents");
+    const key = keyOf(event);
+    const held = this.heldBack.get(key);
+    if (held) {
+      // An earlier event of this job waited for this one: it goes behind it.
+      clearTimeout(held.timer);
+      this.heldBack.delete(key);
+      faults.count("reorderEvents");
+      this.enqueue(item);
+      this.enqueue(held.item);
+      return;
+    }
+    if (faults.chance("reorderEvents")) {
+      const timer = setTimeout(() => {
+        // No later event came: deliver it anyway (late, not reordered).
+        this.heldBack.delete(key);
+        this.enqueue(item);
+      }, faults.options.maxDelayMs);
+      this.heldBack.set(key, { item, timer });
+      return;
+    }
+    this.enqueue(item);
+  }
+
+  private enqueue(item: Queued) {
+    const key = keyOf(item.event);
     const list = this.perJob.get(key);
-    if (list) list.push({ event, failures: 0 });
+    if (list) list.push(item);
     else {
-      this.perJob.set(key, [{ event, failures: 0 }]);
+      this.perJob.set(key, [item]);
       if (!this.busy.has(key)) this.ready.push(key);
     }
     this.queuedCount++;
@@ -101,9 +152,16 @@ export class EventDelivery {
     this.notify();
   }
 
-  /** Resolves when nothing is queued, in flight or waiting for a retry. */
+  /** Resolves when nothing is queued, in flight, waiting for a retry or for an injected fault. */
   async idle() {
-    while (!this.closed && (this.queuedCount > 0 || this.active > 0 || this.retryTimers.size > 0))
+    while (
+      !this.closed &&
+      (this.queuedCount > 0 ||
+        this.active > 0 ||
+        this.retryTimers.size > 0 ||
+        this.heldBack.size > 0 ||
+        this.duplicateTimers.size > 0)
+    )
       await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
@@ -113,10 +171,14 @@ export class EventDelivery {
     if (!existsSync(file)) return;
     const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
     rmSync(file);
-    for (const line of lines) this.push(JSON.parse(line) as BatchStateChangeEvent);
+    // Faults were injected when these were first emitted: they are queued as they are.
+    for (const line of lines) this.enqueue({ event: JSON.parse(line) as BatchStateChangeEvent, failures: 0 });
   }
 
-  /** Stops delivering: waits for calls in flight, saves what is left to events-pending.ndjson. */
+  /**
+   * Stops delivering: waits for calls in flight, saves what is left (including delayed and held-back
+   * events) to events-pending.ndjson; injected duplicate deliveries not made yet are discarded.
+   */
   async close() {
     this.closed = true;
     this.producersReleased = true;
@@ -125,8 +187,18 @@ export class EventDelivery {
       this.requeueFront(key, item);
     }
     this.retryTimers.clear();
+    for (const timer of this.duplicateTimers) clearTimeout(timer);
+    this.duplicateTimers.clear();
+    for (const { item, timer } of this.heldBack.values()) {
+      clearTimeout(timer);
+      this.enqueue(item);
+    }
+    this.heldBack.clear();
     await Promise.all(this.inFlight);
-    const left = [...this.perJob.values()].flat().map((item) => JSON.stringify(item.event));
+    const left = [...this.perJob.values()]
+      .flat()
+      .filter((item) => !item.duplicate)
+      .map((item) => JSON.stringify(item.event));
     if (left.length) writeFileSync(pendingEventsFile(this.options.dataDir), `${left.join("\n")}\n`);
     await this.delivered.end();
     await this.dead.end();
@@ -153,8 +225,14 @@ export class EventDelivery {
       if (!list || !item) continue;
       if (!list.length) this.perJob.delete(key);
       this.queuedCount--;
-      this.active++;
       this.busy.add(key);
+      const wait = item.notBefore === undefined ? 0 : item.notBefore - Date.now();
+      item.notBefore = undefined;
+      if (wait > 0) {
+        this.later(key, item, wait); // an injected delay: the job's later events wait, no slot is taken
+        continue;
+      }
+      this.active++;
       const delivery = this.deliver(key, item).finally(() => this.inFlight.delete(delivery));
       this.inFlight.add(delivery);
     }
@@ -166,7 +244,15 @@ export class EventDelivery {
     try {
       await this.options.onEvent(item.event);
       stats.inc("eventsDelivered");
-      await this.delivered.write(JSON.stringify(item.event));
+      await this.delivered.write(JSON.stringify(item.duplicate ? { ...item.event, duplicate: true } : item.event));
+      if (!item.duplicate && !this.closed && this.options.faults?.roll("duplicateEvents")) {
+        const faults = this.options.faults;
+        const timer = setTimeout(() => {
+          this.duplicateTimers.delete(timer);
+          this.enqueue({ event: item.event, failures: 0, duplicate: true });
+        }, faults.delayMs("duplicateEvents"));
+        this.duplicateTimers.add(timer);
+      }
       return this.release(key);
     } catch (error) {
       item.failures++;
@@ -183,16 +269,18 @@ export class EventDelivery {
       this.requeueFront(key, item);
       return;
     }
-    const timer = setTimeout(
-      () => {
-        this.retryTimers.delete(timer);
-        this.requeueFront(key, item);
-        this.pump();
-      },
-      (this.options.backoffMs ?? defaultBackoff)(item.failures),
-    );
-    this.retryTimers.set(timer, { key, item });
+    this.later(key, item, (this.options.backoffMs ?? defaultBackoff)(item.failures));
     this.pump();
+  }
+
+  /** Puts the item back at the front of its job's queue after `ms` (a retry backoff or injected delay). */
+  private later(key: string, item: Queued, ms: number) {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.requeueFront(key, item);
+      this.pump();
+    }, ms);
+    this.retryTimers.set(timer, { key, item });
   }
 
   private requeueFront(key: string, item: Queued) {

@@ -37,13 +37,9 @@ describe("SubmitJob, exactly once", () => {
       .on(SubmitJobCommand)
       .rejects(new ServerException({ message: "boom", $metadata: { httpStatusCode: 500 } }));
     batch.on(ListJobsCommand).resolves({ jobSummaryList: [{ jobId: "j-2", jobName: "job-a" }] });
-    batch
-      .on(DescribeJobsCommand)
-      .resolves({
-        jobs: [
-          { jobId: "j-2", jobName: "job-a", status: "RUNNABLE", parameters: { schedRun: "1" } } as never,
-        ],
-      });
+    batch.on(DescribeJobsCommand).resolves({
+      jobs: [{ jobId: "j-2", jobName: "job-a", status: "RUNNABLE", parameters: { schedRun: "1" } } as never],
+    });
     expect(await gateway().submit(input)).toBe("j-2");
     expect(batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
   });
