@@ -27,6 +27,7 @@ import {
   logFileForStream,
   startBatchEmulator,
 } from "./batch-emulator/index.js";
+import { crashingGateway } from "./crashing-gateway.js";
 import { deliveryWindow } from "./delivery-window.js";
 import { serveApi } from "./http-adapter.js";
 import {
@@ -47,6 +48,8 @@ export interface LocalStackOptions {
   /** Every component on a free port (tests run several stacks side by side). */
   ephemeralPorts?: boolean;
   batch?: Partial<Omit<BatchEmulatorOptions, "dataDir" | "queues" | "onEvent">>;
+  /** Probability that the submitter "crashes" right after a successful SubmitJob (env SUBMITTER_CRASH_RATE). */
+  submitterCrashRate?: number;
   /** Wraps the events handler (the bench times it). */
   wrapEventHandler?: (handler: (event: unknown) => Promise<unknown>) => (event: unknown) => Promise<unknown>;
   /** How often the reconciler runs (the schedule in AWS); 0 turns it off. Default 10 s. */
@@ -174,6 +177,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     deps.localEntrypoints = localEntrypoints;
+    const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);
+    if (crashRate > 0) deps.batch = crashingGateway(deps.batch, crashRate);
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
     const eventsHandler = createBatchEventsHandler(deps);
     const handle = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;

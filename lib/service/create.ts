@@ -117,12 +117,21 @@ async function recordBatch(
   return { batch, groups: groupRecords, jobIds };
 }
 
+/**
+ * Once recorded, a batch is accepted: a submission that fails now (AWS Batch unreachable, throttled past
+ * the retries, the process dying) is resumed by the reconciler from the record, so the caller still gets
+ * the batch (Waiting) and nothing is lost or started twice.
+ */
 async function submitNowOrLater(deps: ServiceDeps, recorded: Recorded) {
   const { batch, groups } = recorded;
-  if (batch.size > SYNC_SUBMIT_MAX_JOBS || groups.length > SYNC_SUBMIT_MAX_GROUPS) {
-    await deps.submitInBackground(batch.component, batch.name);
-  } else {
-    await submitBatch(deps, batch.component, batch.name, groups);
+  try {
+    if (batch.size > SYNC_SUBMIT_MAX_JOBS || groups.length > SYNC_SUBMIT_MAX_GROUPS) {
+      await deps.submitInBackground(batch.component, batch.name);
+    } else {
+      await submitBatch(deps, batch.component, batch.name, groups);
+    }
+  } catch (error) {
+    deps.logger.warn("submission interrupted; the reconciler resumes it", { batchName: batch.name, error });
   }
 }
 

@@ -3,7 +3,7 @@ import { unitId } from "./job-detail.js";
 import { attemptDir, logFileForStream, logStreamFor, taskIdFor } from "./paths.js";
 import type { RunnableQueue } from "./scheduler.js";
 import { LocalTask } from "./task-runner.js";
-import { streamSegment } from "./task-spec.js";
+import { mainContainer, streamSegment } from "./task-spec.js";
 import { S, type Unit } from "./types.js";
 
 export interface AttemptRunnerOptions {
@@ -12,6 +12,8 @@ export interface AttemptRunnerOptions {
   killGraceMs: number;
   timeoutScale: number;
   env: Record<string, string>;
+  /** Called when the main container's process of an attempt of the unit `id` has been spawned. */
+  onMainProcess?: (id: string) => void;
 }
 
 interface Running {
@@ -106,6 +108,9 @@ export class AttemptRunner {
             logStreamFor(job.definition.name, streamSegment(job.task, container), taskId),
           ),
         killGraceMs: this.options.killGraceMs,
+        onProcessStarted: (container) => {
+          if (container === mainContainer(job.task)) this.options.onMainProcess?.(id);
+        },
         onRunning: () => {
           if (this.book.closing || !state.current) return;
           state.current.startedAt = Date.now();

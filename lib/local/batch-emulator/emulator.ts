@@ -3,8 +3,9 @@ import { AttemptRunner } from "./attempts.js";
 import { JobControl } from "./control.js";
 import { DefinitionRegistry } from "./definitions.js";
 import { JobBook } from "./engine.js";
-import { clientError } from "./errors.js";
+import { clientError, serverError, tooManyRequests } from "./errors.js";
 import { EventDelivery } from "./event-delivery.js";
+import { Faults } from "./faults.js";
 import { serveBatchApi } from "./http-server.js";
 import { createOperations } from "./operations.js";
 import { StatePersistence } from "./persistence.js";
@@ -13,6 +14,9 @@ import { Stats } from "./stats.js";
 import { buildTaskSpec } from "./task-spec.js";
 import { type BatchEmulator, type BatchEmulatorOptions, S } from "./types.js";
 import { Walker } from "./walker.js";
+
+/** The message of an injected ServerException (AWS gives no detail either). */
+const INJECTED_ERROR = "Internal Server Error";
 
 /**
  * Starts the local AWS Batch API on 127.0.0.1: the real `@aws-sdk/client-batch` works against `url`.
@@ -28,12 +32,15 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
   };
   mkdirSync(naming.dataDir, { recursive: true });
   const stats = new Stats();
+  const faults = Faults.configure(options.faults, stats);
   const delivery = new EventDelivery({
     dataDir: naming.dataDir,
     onEvent: options.onEvent,
     stats,
     concurrency: Math.max(1, options.eventConcurrency ?? 8),
+    ...(faults.eventFaults ? { faults } : {}),
   });
+  const processCounts = new Map<string, number>();
   const definitions = new DefinitionRegistry(naming);
   const persistence = new StatePersistence(naming.dataDir, () => ({
     version: 1,
@@ -56,6 +63,10 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
           killGraceMs: options.killGraceMs ?? 2000,
           timeoutScale: options.clock?.timeoutScale ?? 1,
           env: options.env ?? {},
+          onMainProcess: (id) => {
+            stats.inc("processesStarted");
+            processCounts.set(id, (processCounts.get(id) ?? 0) + 1);
+          },
         })
       : undefined;
   const walker = new Walker(book, delivery, options.stepDelayMs ?? 50, runner?.enqueue);
@@ -85,7 +96,13 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
     if (!operation)
       throw clientError(`Unknown operation: ${name} is not supported by the local Batch emulator`);
     stats.inc(operation[0]);
-    return operation[1](input, bytes);
+    if (!faults.active) return operation[1](input, bytes);
+    const submit = operation[0] === "SubmitJob";
+    if (faults.roll("serverErrors")) throw serverError(INJECTED_ERROR);
+    if (submit && faults.roll("throttleSubmitJob")) throw tooManyRequests();
+    const result = operation[1](input, bytes);
+    if (submit && faults.roll("submitAppliedThenError")) throw serverError(INJECTED_ERROR);
+    return result;
   });
 
   // Resume what the previous run left: lost attempts first, then the timed walks.
@@ -123,5 +140,6 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
       return closing;
     },
     stats: () => stats.snapshot(),
+    processCounts: () => Object.fromEntries(processCounts),
   };
 }

@@ -16,5 +16,8 @@ export class BatchApiError extends Error {
 /** HTTP 400 ClientException: the request is invalid or names something that does not exist. */
 export const clientError = (message: string) => new BatchApiError(400, "ClientException", message);
 
+/** HTTP 429 TooManyRequestsException: throttled (the SDK retries it unless told not to). */
+export const tooManyRequests = () => new BatchApiError(429, "TooManyRequestsException", "Too Many Requests");
+
 /** HTTP 500 ServerException. */
 export const serverError = (message: string) => new BatchApiError(500, "ServerException", message);

@@ -6,8 +6,8 @@ import {
   type WriteStream,
   writeFileSync,
 } from "node:fs";
-import { deadEventsFile, eventsFile, pendingEventsFile } from "./paths.js";
 import type { Faults } from "./faults.js";
+import { deadEventsFile, eventsFile, pendingEventsFile } from "./paths.js";
 import type { Stats } from "./stats.js";
 import type { BatchStateChangeEvent } from "./types.js";
 
@@ -244,7 +244,9 @@ export class EventDelivery {
     try {
       await this.options.onEvent(item.event);
       stats.inc("eventsDelivered");
-      await this.delivered.write(JSON.stringify(item.duplicate ? { ...item.event, duplicate: true } : item.event));
+      await this.delivered.write(
+        JSON.stringify(item.duplicate ? { ...item.event, duplicate: true } : item.event),
+      );
       if (!item.duplicate && !this.closed && this.options.faults?.roll("duplicateEvents")) {
         const faults = this.options.faults;
         const timer = setTimeout(() => {

@@ -20,6 +20,8 @@ export interface TaskRunOptions {
   killGraceMs: number;
   /** Called once, when the first container process has been spawned. */
   onRunning: () => void;
+  /** Called for every container process spawned (a process id was assigned). */
+  onProcessStarted?: (container: ContainerSpec) => void;
 }
 
 export interface TaskResult {
@@ -160,6 +162,7 @@ export class LocalTask {
       });
       run.process = child;
       run.state = "running";
+      if (child.pid !== undefined) this.options.onProcessStarted?.(spec);
       let ended = false;
       const end = (exitCode: number | undefined, reason: string | undefined) => {
         if (ended) return;

@@ -1,5 +1,6 @@
 import type { JobDetail } from "@aws-sdk/client-batch";
 import type { ChildTable } from "./child-table.js";
+import type { FaultOptions } from "./faults.js";
 
 /** What a state-change event carries: shaped like DescribeJobs' JobDetail (the SDK's own type). */
 export type BatchJobDetail = JobDetail;
@@ -49,14 +50,30 @@ export interface BatchEmulatorOptions {
    * AWS's 60 s floor on `attemptDurationSeconds` and still see the timeout path in 0.6 s (scale 0.01).
    */
   clock?: { timeoutScale?: number };
+  /**
+   * Fault injection (all off by default): dropped, delayed, reordered and duplicated events; throttled,
+   * failed and applied-then-failed API calls. When absent, the JSON in the environment variable
+   * `BATCH_EMULATOR_FAULTS` is used, e.g. `BATCH_EMULATOR_FAULTS='{"duplicateEvents":0.2}' npm start`.
+   */
+  faults?: FaultOptions;
 }
 
 export interface BatchEmulator {
   url: string;
   /** Stops processes, delivers nothing more, flushes state and undelivered events, closes the server. */
   close(): Promise<void>;
-  /** Calls by operation, e.g. {SubmitJob: 3, DescribeJobs: 1, eventsDelivered: 40}. */
+  /**
+   * Calls by operation, e.g. {SubmitJob: 3, DescribeJobs: 1, eventsDelivered: 40}; `processesStarted`
+   * (main-container processes, run mode) and every injected fault as `fault.<name>`, e.g.
+   * `fault.dropEvents`.
+   */
   stats(): Record<string, number>;
+  /**
+   * Run mode: main-container processes started per job id (array children as `<parent>:<index>`) since
+   * this emulator started; a job that never got a process is absent. Lets a test check that every job
+   * ran exactly one process per attempt.
+   */
+  processCounts(): Record<string, number>;
 }
 
 export const STATUSES = [
