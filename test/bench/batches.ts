@@ -64,7 +64,7 @@ export async function benchBatches(
       ephemeralPorts: true,
       reconcileEveryMs: 0,
       logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
-      batch: { mode: "status-only", stepDelayMs: 0, eventConcurrency: 8 },
+      batch: { mode: "status-only", stepDelayMs: 0 },
       wrapEventHandler: (handler) => (event) => eventScope.run({}, () => handler(event)),
     });
     counter.attach("DynamoDB", stack.clients.dynamoRaw);

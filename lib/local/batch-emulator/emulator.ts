@@ -22,6 +22,8 @@ const INJECTED_ERROR = "Internal Server Error";
  * Starts the local AWS Batch API on 127.0.0.1: the real `@aws-sdk/client-batch` works against `url`.
  * State from an earlier run in the same `dataDir` is loaded; attempts that were running then are failed
  * as a lost host ("Host EC2 (instance i-local) terminated.") and retried if attempts remain.
+ * `options.faults` (else `BATCH_EMULATOR_FAULTS`) injects the failures AWS Batch and EventBridge have
+ * (faults.ts): on events in event-delivery.ts, on API calls here.
  */
 export async function startBatchEmulator(options: BatchEmulatorOptions): Promise<BatchEmulator> {
   const mode = options.mode ?? "run";

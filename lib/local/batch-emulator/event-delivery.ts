@@ -251,7 +251,7 @@ export class EventDelivery {
         const faults = this.options.faults;
         const timer = setTimeout(() => {
           this.duplicateTimers.delete(timer);
-          this.enqueue({ event: item.event, failures: 0, duplicate: true });
+          this.enqueue({ event: structuredClone(item.event), failures: 0, duplicate: true });
         }, faults.delayMs("duplicateEvents"));
         this.duplicateTimers.add(timer);
       }
