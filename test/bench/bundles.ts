@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { loadConfigFile } from "#lib/config/load.js";
 import { buildRuntimeConfig } from "#lib/config/runtime.js";
+import { BUNDLE_TARGET, ESM_REQUIRE_BANNER } from "../../cdk/bundling.js";
 
 /**
  * Bundles each Lambda entry in functions/ as cdk/ does (esbuild, ESM, node22, minified, SDK included)
@@ -34,7 +35,7 @@ export async function benchBundles(): Promise<{ name: string; bytes: number; ini
         outfile,
         bundle: true,
         platform: "node",
-        target: "node22",
+        target: BUNDLE_TARGET,
         format: "esm",
         minify: true,
         banner: {
