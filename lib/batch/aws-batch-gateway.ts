@@ -79,8 +79,11 @@ export class AwsBatchGateway implements BatchGateway {
    * with exponential backoff and full jitter. A 5xx or a lost answer may or may not have created the
    * job, so before retrying Batch is asked for a job of that name and run in the queue (ListJobs).
    */
-  async submit(input: SubmitJobCommandInput) {
+  async submit(input: SubmitJobCommandInput, options: { deadline?: number } = {}) {
+    const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
     for (let attempt = 1; ; attempt++) {
+      if (Date.now() > deadline)
+        throw new Error(`SubmitJob ${input.jobName}: lease ended before it was accepted`);
       try {
         const result = await this.submitClient.send(new SubmitJobCommand(input));
         return result.jobId!;

@@ -22,8 +22,11 @@ export interface BatchJobView {
 
 /** Port: the AWS Batch calls the scheduler makes. */
 export interface BatchGateway {
-  /** SubmitJob; returns the AWS Batch job id. */
-  submit(input: SubmitJobCommandInput): Promise<string>;
+  /**
+   * SubmitJob; returns the AWS Batch job id. No attempt starts after `deadline` (epoch ms): past it,
+   * another submitter may take over the submission.
+   */
+  submit(input: SubmitJobCommandInput, options?: { deadline?: number }): Promise<string>;
   /** TerminateJob: cancels a waiting job, stops a running one; for an array parent, all children. */
   terminate(batchJobId: string, reason: string): Promise<void>;
   /** DescribeJobs, at most 100 ids a call (paged inside). */

@@ -19,8 +19,8 @@ export function crashingGateway(
 ): BatchGateway & { crashes: number } {
   const gateway = {
     crashes: 0,
-    submit: async (input: SubmitJobCommandInput) => {
-      const id = await inner.submit(input);
+    submit: async (input: SubmitJobCommandInput, options?: { deadline?: number }) => {
+      const id = await inner.submit(input, options);
       if (random() < rate) {
         gateway.crashes++;
         throw new SimulatedCrash(`simulated submitter crash after SubmitJob ${input.jobName}`);

@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   /** Every component on a free port (tests run several stacks side by side). */
   ephemeralPorts?: boolean;
   batch?: Partial<Omit<BatchEmulatorOptions, "dataDir" | "queues" | "onEvent">>;
+  /** How long a submitter owns a submission it started (ServiceDeps.submitLeaseMs). */
+  submitLeaseMs?: number;
   /** Probability that the submitter "crashes" right after a successful SubmitJob (env SUBMITTER_CRASH_RATE). */
   submitterCrashRate?: number;
   /** Wraps the events handler (the bench times it). */
@@ -177,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     deps.localEntrypoints = localEntrypoints;
+    deps.submitLeaseMs = options.submitLeaseMs;
     const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);
     if (crashRate > 0) deps.batch = crashingGateway(deps.batch, crashRate);
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));

@@ -30,6 +30,11 @@ export interface ServiceDeps {
   onJobChange?: (change: JobChange) => Promise<void>;
   /** Makes creation with an `Idempotency-Key` happen once. */
   idempotency?: IdempotencyGuard;
+  /**
+   * How long a submitter owns a submission it started (its `submitting` intent): it starts no SubmitJob
+   * attempt after that, and only then may the reconciler take the submission over. Default 60 s.
+   */
+  submitLeaseMs?: number;
   /** Reads job output (CloudWatch Logs in AWS, files locally). */
   logs?: LogReader;
   /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */
@@ -41,3 +46,8 @@ export function componentSettings(deps: Pick<ServiceDeps, "runtime">, name: stri
   if (!component) throw new Error(`job component ${name} is not configured`);
   return component;
 }
+
+export const DEFAULT_SUBMIT_LEASE_MS = 60_000;
+/** Attempts stop this long before the lease ends, so an attempt in flight finishes inside it. */
+export const leaseDeadline = (leaseUntil: number, leaseMs: number) =>
+  leaseUntil - Math.min(5_000, leaseMs / 4);

@@ -3,7 +3,7 @@ import { applyObservation, finishWithoutBatch, type JobEntry } from "../domain/j
 import { nextRunAttempts } from "../domain/retry.js";
 import { DEADLINE_REASON, isFinal } from "../domain/status.js";
 import { type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards } from "./queries.js";
 import { resubmitJob } from "./resubmit.js";
@@ -136,10 +136,20 @@ async function reconcileBatch(
       report.deadlines++;
     } else if (
       job.entry.resubmitRequested !== undefined &&
-      now - job.entry.resubmitRequested > options.resumeAfterMs
+      now - job.entry.resubmitRequested >
+        Math.max(options.resumeAfterMs, deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS)
     ) {
+      // The resubmitter's lease ended without the new run showing up: take the lease over, then resubmit
+      // (asking Batch first whether the earlier attempt went through).
+      const { run, resubmitRequested } = job.entry;
+      const outcome = await writeEntryWithRetry(deps, name, job.ordinal, (entry) =>
+        entry.run === run && entry.resubmitRequested === resubmitRequested
+          ? { ...entry, v: entry.v + 1, resubmitRequested: now }
+          : undefined,
+      );
+      if (outcome !== "applied") continue;
       const attempts = nextRunAttempts(job.entry, job.group.spec) ?? 1;
-      await resubmitJob(deps, name, job.ordinal, job.entry.run, attempts, job.group, true);
+      await resubmitJob(deps, name, job.ordinal, run, attempts, job.group, now, true);
       report.resumed++;
     } else if (currentId && now - (job.entry.updated ?? since) > options.staleAfterMs) {
       stale.push(currentId);

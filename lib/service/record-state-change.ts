@@ -174,7 +174,7 @@ export async function recordStateChanges(
         });
         for (const [ordinal, { run, attempts, group }] of nextRuns) {
           // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
-          await resubmitJob(deps, batchName, ordinal, run, attempts, group);
+          await resubmitJob(deps, batchName, ordinal, run, attempts, group, now);
         }
       } catch (error) {
         deps.logger.error("recording state changes failed", {

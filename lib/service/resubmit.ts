@@ -1,7 +1,7 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
 import { componentOfBatch } from "../domain/names.js";
 import type { GroupRecord } from "../store/job-store.js";
-import { componentSettings, type ServiceDeps } from "./deps.js";
+import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 
 /**
  * Submits one job of a batch again, as run `run`: a plain AWS Batch job for that ordinal (its payload is
@@ -15,6 +15,8 @@ export async function resubmitJob(
   run: number,
   attempts: number,
   group: GroupRecord,
+  /** When this resubmission's lease began (the entry's resubmitRequested). */
+  leaseFrom: number,
   checkFirst = false,
 ): Promise<string | undefined> {
   const componentName = componentOfBatch(batchName);
@@ -45,7 +47,10 @@ export async function resubmitJob(
     },
     attempts,
   );
-  const batchJobId = await deps.batch.submit(input);
+  const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
+  const batchJobId = await deps.batch.submit(input, {
+    deadline: leaseDeadline(leaseFrom + leaseMs, leaseMs),
+  });
   deps.logger.info("job resubmitted", { batchName, ordinal, run, attempts, batchJobId });
   return batchJobId;
 }

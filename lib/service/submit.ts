@@ -2,7 +2,7 @@ import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/subm
 import { finishWithoutBatch } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
-import { componentSettings, type ServiceDeps } from "./deps.js";
+import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 
 /** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
@@ -41,12 +41,18 @@ async function submitGroup(
   const component = componentSettings(deps, componentName);
   const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
   if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
-  let current = group;
-  if (current.state === "pending") {
-    const intent: GroupRecord = { ...current, state: "submitting" };
-    if (!(await deps.store.updateGroup(intent, "pending"))) return; // another submitter has it
-    current = intent;
+  const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
+  const now = deps.now();
+  let current: GroupRecord;
+  if (group.state === "pending") {
+    current = { ...group, state: "submitting", leaseUntil: now + leaseMs };
+    if (!(await deps.store.updateGroup(current, "pending"))) return; // another submitter has it
   } else {
+    // `submitting`: another submitter took it. Only once its lease has ended may this one take over, and
+    // it first asks Batch whether that submitter's SubmitJob went through.
+    if (group.leaseUntil !== undefined && group.leaseUntil > now) return;
+    current = { ...group, leaseUntil: now + leaseMs };
+    if (!(await deps.store.updateGroup(current, "submitting", group.leaseUntil))) return;
     const name = groupJobName(current.batchName, current);
     const earlier = (await deps.batch.findByName(queue.queue, name)).find(
       (job) => job.parameters?.[PARAM_RUN] === String(current.run),
@@ -72,7 +78,9 @@ async function submitGroup(
       payloadKey,
       localEntrypoint: deps.localEntrypoints?.[componentName],
     });
-    const batchJobId = await deps.batch.submit(input);
+    const batchJobId = await deps.batch.submit(input, {
+      deadline: leaseDeadline(current.leaseUntil!, leaseMs),
+    });
     await deps.store.updateGroup(
       { ...current, state: "submitted", batchJobId, jobDefinition, submittedAt: deps.now() },
       "submitting",

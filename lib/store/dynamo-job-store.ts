@@ -182,7 +182,7 @@ export class DynamoJobStore implements JobStore {
     return groups;
   }
 
-  async updateGroup(group: GroupRecord, expectedState: GroupState) {
+  async updateGroup(group: GroupRecord, expectedState: GroupState, expectedLease?: number) {
     const { batchName, index, ...fields } = group;
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ":expected": expectedState };
@@ -198,9 +198,14 @@ export class DynamoJobStore implements JobStore {
         TableName: this.tableName,
         Key: { pk: pk(batchName), sk: groupKey(index) },
         UpdateExpression: `SET ${sets.join(", ")}`,
-        ConditionExpression: "attribute_exists(pk) AND #state = :expected",
-        ExpressionAttributeNames: { ...names, "#state": "state" },
-        ExpressionAttributeValues: values,
+        ConditionExpression: `attribute_exists(pk) AND #state = :expected${expectedLease === undefined ? "" : " AND #lease = :lease"}`,
+        ExpressionAttributeNames: {
+          ...names,
+          "#state": "state",
+          ...(expectedLease === undefined ? {} : { "#lease": "leaseUntil" }),
+        },
+        ExpressionAttributeValues:
+          expectedLease === undefined ? values : { ...values, ":lease": expectedLease },
       }),
     );
   }

@@ -46,6 +46,8 @@ export interface GroupRecord {
   batchJobId?: string;
   jobDefinition?: string;
   submittedAt?: number;
+  /** While `submitting`: until when the submitter that took the intent may still call SubmitJob. */
+  leaseUntil?: number;
   error?: string;
 }
 
@@ -94,8 +96,10 @@ export interface JobStore {
   /** Shards in order, starting at `fromShard`, at most `limit` of them. */
   listShards(batchName: string, fromShard: number, limit: number): Promise<ShardState[]>;
   listGroups(batchName: string): Promise<GroupRecord[]>;
-  /** Conditional on the group's current state; false when it is no longer `expectedState`. */
-  updateGroup(group: GroupRecord, expectedState: GroupState): Promise<boolean>;
+  /**
+   * Conditional on the group's current state (and, when given, its lease); false when it changed.
+   */
+  updateGroup(group: GroupRecord, expectedState: GroupState, expectedLease?: number): Promise<boolean>;
   /** One conditional write: the entry and the shard's counters. False when the entry changed meanwhile. */
   writeEntry(write: EntryWrite): Promise<boolean>;
   /** Like writeEntry for several entries of one shard at once (events handled in batches). */
