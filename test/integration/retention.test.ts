@@ -8,7 +8,7 @@ beforeAll(async () => {
   const config = sampleConfig((c) => {
     c.spec.jobs[0]!.retention = { succeeded: 2, failed: 1, maxAgeDays: 30 };
   });
-  stack = await startTestStack({ config, batch: { mode: "status-only" }, reconcileEveryMs: 0 });
+  stack = await startTestStack({ config, reconcileEveryMs: 0 });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -22,14 +22,13 @@ describe("retention", () => {
       names.push(created.body.name);
       await finalJob(stack, created.body.name);
     }
-    const stopped = await stack.api<JobStatus>("POST", "/api/v1/jobs", { payload: "to stop" });
-    await stack.api("POST", `/api/v1/jobs/${stopped.body.name}/stop`);
-    await finalJob(stack, stopped.body.name);
+    const failed = await stack.api<JobStatus>("POST", "/api/v1/jobs", { payload: '{"exitCode": 1}' });
+    expect((await finalJob(stack, failed.body.name)).status).toBe("Failed");
 
     const report = await reconcile(stack.deps);
     expect(report.expired).toBeGreaterThanOrEqual(2);
     const listed = (await stack.api<JobStatus[]>("GET", "/api/v1/jobs")).body.map((job) => job.name);
-    expect(listed).toEqual(expect.arrayContaining([names[3], names[2]]));
+    expect(listed.sort()).toEqual([names[3], names[2], failed.body.name].sort());
     expect(listed).not.toContain(names[1]);
     expect(listed).not.toContain(names[0]);
     expect((await stack.api("GET", `/api/v1/jobs/${names[0]}`)).status).toBe(404);
