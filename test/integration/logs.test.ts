@@ -16,7 +16,10 @@ describe("job logs through the API", () => {
     await finalJob(stack, created.body.name);
     const full = await stack.api<string>("GET", `/api/v1/jobs/${created.body.name}/logs`);
     expect(full.status).toBe(200);
-    const lines = full.body.trimEnd().split("\n").filter((line) => line.startsWith("line "));
+    const lines = full.body
+      .trimEnd()
+      .split("\n")
+      .filter((line) => line.startsWith("line "));
     expect(lines).toEqual(Array.from({ length: 1000 }, (_, i) => `line ${i + 1}`));
     const tail = await stack.api<string>("GET", `/api/v1/jobs/${created.body.name}/logs?tail=10`);
     expect(tail.body.trimEnd().split("\n")).toEqual(Array.from({ length: 10 }, (_, i) => `line ${991 + i}`));
@@ -36,7 +39,9 @@ describe("job logs through the API", () => {
   });
 
   it("an unknown job's logs are a 404 and a bad tail a 422", async () => {
-    expect((await stack.api("GET", "/api/v1/jobs/batch-compute-20230220101417-idwsxncs-rkwaibwe/logs")).status).toBe(404);
+    expect(
+      (await stack.api("GET", "/api/v1/jobs/batch-compute-20230220101417-idwsxncs-rkwaibwe/logs")).status,
+    ).toBe(404);
     const created = await stack.api<JobStatus>("POST", "/api/v1/jobs", {});
     expect((await stack.api("GET", `/api/v1/jobs/${created.body.name}/logs?tail=-1`)).status).toBe(422);
   });
