@@ -38,9 +38,9 @@ export async function benchBundles(): Promise<{ name: string; bytes: number; ini
         target: BUNDLE_TARGET,
         format: "esm",
         minify: true,
-        banner: {
-          js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        },
+        // As cdk/constructs/job-scheduler-function.ts bundles them: ES module builds of the SDK first.
+        mainFields: ["module", "main"],
+        banner: { js: ESM_REQUIRE_BANNER },
         logLevel: "silent",
       });
       const script = `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`;

@@ -1,5 +1,5 @@
-import Ajv2020 from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchStatus, JobStatus } from "#lib/api/schemas.js";
 import { finalJob, startTestStack, type TestStack } from "./harness.js";
@@ -17,7 +17,11 @@ type Schema = {
   items?: Schema;
 };
 const ajv = new Ajv2020({ strict: false, allErrors: true });
-addFormats(ajv as never);
+// ajv-formats is CommonJS: under NodeNext its default export arrives as the module object.
+const addFormats = ((formats as unknown as { default?: unknown }).default ?? formats) as (
+  ajv: Ajv2020,
+) => void;
+addFormats(ajv);
 
 beforeAll(async () => {
   stack = await startTestStack({ reconcileEveryMs: 0 });
