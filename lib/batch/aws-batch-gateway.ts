@@ -10,6 +10,7 @@ import {
   type SubmitJobCommandInput,
   TerminateJobCommand,
 } from "@aws-sdk/client-batch";
+import { attemptFacts, type BatchAttemptLike } from "./attempt-facts.js";
 import type { BatchGateway, BatchJobView } from "./gateway.js";
 import { MAIN_CONTAINER } from "./job-definition.js";
 import { PARAM_RUN } from "./submit-input.js";
@@ -42,20 +43,7 @@ export function toJobView(job: JobDetail): BatchJobView {
     stoppedAt: job.stoppedAt,
     parameters: job.parameters,
     arrayIndex: job.arrayProperties?.index,
-    attempts: (job.attempts ?? []).map((attempt) => {
-      // Multi-container (ecsProperties) jobs report the user's container under taskProperties.
-      const main = attempt.taskProperties?.[0]?.containers?.find(
-        (container) => container.name === MAIN_CONTAINER,
-      );
-      return {
-        startedAt: attempt.startedAt,
-        stoppedAt: attempt.stoppedAt,
-        exitCode: attempt.container?.exitCode ?? main?.exitCode,
-        reason: attempt.container?.reason ?? main?.reason,
-        statusReason: attempt.statusReason,
-        logStreamName: main?.logStreamName ?? attempt.container?.logStreamName,
-      };
-    }),
+    attempts: (job.attempts ?? []).map((attempt) => attemptFacts(attempt as BatchAttemptLike)),
   };
 }
 

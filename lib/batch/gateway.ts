@@ -1,4 +1,5 @@
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
+import type { AttemptFacts } from "../domain/job-state.js";
 
 /** What DescribeJobs says about one job, reduced to what the scheduler uses. */
 export interface BatchJobView {
@@ -11,13 +12,7 @@ export interface BatchJobView {
   stoppedAt?: number;
   parameters?: Record<string, string>;
   arrayIndex?: number;
-  attempts: {
-    startedAt?: number;
-    stoppedAt?: number;
-    exitCode?: number;
-    reason?: string;
-    statusReason?: string;
-  }[];
+  attempts: AttemptFacts[];
 }
 
 /** Port: the AWS Batch calls the scheduler makes. */

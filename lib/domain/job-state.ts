@@ -46,6 +46,16 @@ export interface JobEntry {
   resubmitRequested?: number;
 }
 
+/** What AWS Batch says about one finished attempt. */
+export interface AttemptFacts {
+  startedAt?: number;
+  stoppedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  statusReason?: string;
+  logStreamName?: string;
+}
+
 /** What a "Batch Job State Change" event (or a DescribeJobs answer) says about one job. */
 export interface Observation {
   run: number;
@@ -54,14 +64,7 @@ export interface Observation {
   statusReason?: string;
   startedAt?: number;
   stoppedAt?: number;
-  attempts: {
-    startedAt?: number;
-    stoppedAt?: number;
-    exitCode?: number;
-    reason?: string;
-    statusReason?: string;
-    logStreamName?: string;
-  }[];
+  attempts: AttemptFacts[];
   /** Log stream of the attempt in progress, when Batch already names it. */
   logStreamName?: string;
 }

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { MAIN_CONTAINER } from "../batch/job-definition.js";
+import { attemptFacts, mainContainerOf } from "../batch/attempt-facts.js";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
 import { nextRunAttempts, startNextRun } from "../domain/retry.js";
@@ -45,14 +45,6 @@ export const batchJobDetailSchema = z.looseObject({
   ecsProperties: z.looseObject({ taskProperties: taskPropertiesSchema }).optional(),
 });
 
-/** The user's container of a multi-container task, else the single container. */
-const mainOf = (holder: {
-  container?: z.infer<typeof containerSchema>;
-  taskProperties?: z.infer<typeof taskPropertiesSchema>;
-}) =>
-  holder.taskProperties?.[0]?.containers?.find((container) => container.name === MAIN_CONTAINER) ??
-  holder.container;
-
 export const batchStateChangeEventSchema = z.looseObject({
   "detail-type": z.literal("Batch Job State Change"),
   source: z.literal("aws.batch"),
@@ -82,18 +74,8 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
     statusReason: detail.statusReason,
     startedAt: detail.startedAt,
     stoppedAt: detail.stoppedAt,
-    attempts: (detail.attempts ?? []).map((attempt) => {
-      const main = mainOf(attempt);
-      return {
-        startedAt: attempt.startedAt,
-        stoppedAt: attempt.stoppedAt,
-        exitCode: attempt.container?.exitCode ?? main?.exitCode,
-        reason: attempt.container?.reason ?? main?.reason,
-        statusReason: attempt.statusReason,
-        logStreamName: main?.logStreamName ?? attempt.container?.logStreamName,
-      };
-    }),
-    logStreamName: mainOf({
+    attempts: (detail.attempts ?? []).map(attemptFacts),
+    logStreamName: mainContainerOf({
       container: detail.container,
       taskProperties: detail.ecsProperties?.taskProperties,
     })?.logStreamName,

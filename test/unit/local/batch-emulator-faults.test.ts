@@ -255,7 +255,7 @@ describe("local AWS Batch emulator: fault injection", () => {
     expect(statusesOf(seen, jobId!)).toEqual(FLOW);
     const lateness = seen.map((s) => s.at - Date.parse(s.event.time));
     expect(Math.max(...lateness)).toBeGreaterThanOrEqual(100);
-    for (const late of lateness) expect(late).toBeLessThan(maxDelayMs + 250);
+    for (const late of lateness) expect(late).toBeLessThan(maxDelayMs + 5_000); // generous: a loaded CI machine is slow, a missed bound is not
     expect(emulator.stats()["fault.delayEvents"]).toBe(5);
   });
 
@@ -360,7 +360,7 @@ describe("local AWS Batch emulator: fault injection", () => {
     await waitForStatus(client, jobId!);
     const startedClosing = Date.now();
     await stop();
-    expect(Date.now() - startedClosing).toBeLessThan(2000);
+    expect(Date.now() - startedClosing).toBeLessThan(15_000);
     expect(seen.length).toBeLessThan(5);
     const pending = readFileSync(join(dataDir, "events-pending.ndjson"), "utf8").trimEnd().split("\n");
     expect(pending.length + seen.length).toBe(5);
