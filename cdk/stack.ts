@@ -141,6 +141,8 @@ export class JobSchedulerStack extends Stack {
     table.grantReadWrite(submitter);
     payloads.grantPayloads(submitter, "read");
     jobs.grantJobs(submitter, { submit: true });
+    // A submission AWS Batch refuses fails its jobs, and every status change is a product event.
+    submitter.bindEventBus(notifications.bus);
     table.grantReadWrite(batchEvents);
     payloads.grantPayloads(batchEvents, "read", "delete");
     jobs.grantJobs(batchEvents, { submit: true, stop: true });

@@ -16,6 +16,8 @@ import { buildRuntimeConfig, type RuntimeConfig } from "../config/runtime.js";
 import type { DeploymentConfig } from "../config/schema.js";
 import { createApiHandler } from "../http/app.js";
 import { FileLogReader } from "../logs/file-log-reader.js";
+import { LocalProductBus } from "../notify/local-bus.js";
+import { jobStatusChange, notifyWebhook } from "../notify/notifier.js";
 import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../service/reconcile.js";
@@ -179,6 +181,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     deps.localEntrypoints = localEntrypoints;
+    // The product bus and the webhook notifier, in-process (EventBridge → SQS → notifier in AWS).
+    const bus = new LocalProductBus(
+      { events: join(dataDir, "product-events.ndjson"), dead: join(dataDir, "notifications-dead.ndjson") },
+      (change) => notifyWebhook(deps!, change),
+    );
+    deps.onJobChange = (change) => bus.publish([jobStatusChange(change, change.entry, deps!.now())]);
     deps.submitLeaseMs = options.submitLeaseMs;
     const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);
     if (crashRate > 0) deps.batch = crashingGateway(deps.batch, crashRate);

@@ -1,6 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BatchGateway } from "../batch/gateway.js";
 import type { ComponentSettings, RuntimeConfig } from "../config/runtime.js";
+import type { JobEntry } from "../domain/job-state.js";
 import type { IdempotencyGuard } from "../idempotency/idempotency.js";
 import type { LogReader } from "../logs/log-reader.js";
 import type { PayloadStore } from "../payloads/payload-store.js";
@@ -8,6 +9,8 @@ import type { JobStore } from "../store/job-store.js";
 
 /** A job's status change, as the notifier and the product event bus receive it. */
 export interface JobChange {
+  /** The job's entry after the change. */
+  entry: JobEntry;
   component: string;
   batchName: string;
   batchType: "job" | "batch";

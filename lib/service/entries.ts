@@ -92,7 +92,7 @@ async function applyToShard(
             batchName,
             shard * SHARD_SIZE + entry.slot,
             entry.previousStatus,
-            entry.next.status,
+            entry.next,
           );
         }
       }
@@ -104,21 +104,26 @@ async function applyToShard(
   );
 }
 
+/**
+ * Tells the listener (product events, webhooks) of an applied status change. Its failure is logged and
+ * does not undo or fail the recorded change.
+ */
 async function notifyChange(
   deps: ServiceDeps,
   batchName: string,
   ordinal: number,
   previousStatus: string,
-  status: string,
+  entry: JobEntry,
 ) {
   if (!deps.onJobChange) return;
   const change: JobChange = {
+    entry,
     component: componentOfBatch(batchName) ?? "",
     batchName,
     batchType: "batch",
     ordinal,
     previousStatus,
-    status,
+    status: entry.status,
   };
   try {
     await deps.onJobChange(change);

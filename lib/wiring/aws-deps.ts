@@ -1,11 +1,14 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { BatchClient } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
 import type { RuntimeConfig } from "../config/runtime.js";
 import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
+import { EventBridgePublisher } from "../notify/eventbridge-publisher.js";
+import { jobStatusChange } from "../notify/notifier.js";
 import { S3PayloadStore } from "../payloads/s3-payload-store.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DynamoJobStore } from "../store/dynamo-job-store.js";
@@ -56,6 +59,11 @@ export function createServiceDeps(
 ): ServiceDeps {
   const clients = options.clients ?? createAwsClients();
   const logger = options.logger ?? createLogger();
+  // Product events for every job status change, on the deployment's bus (cdk/constructs/notifications.ts).
+  const busName = process.env.EVENT_BUS_NAME;
+  const publisher = busName
+    ? new EventBridgePublisher(new EventBridgeClient({ ...RETRY }), busName)
+    : undefined;
   return {
     idempotency: new PowertoolsIdempotencyGuard(
       clients.dynamoRaw,
@@ -63,6 +71,9 @@ export function createServiceDeps(
       runtime.idempotencyWindowSeconds,
     ),
     logs: options.logs,
+    onJobChange: publisher
+      ? (change) => publisher.publish([jobStatusChange(change, change.entry, Date.now())])
+      : undefined,
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),
     payloads: new S3PayloadStore(clients.s3, runtime.bucketName),

@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BatchStatus, JobStatus } from "#lib/api/schemas.js";
+import { eventually, finalJob, sampleConfig, startTestStack, type TestStack } from "./harness.js";
+
+type Notification = BatchStatus & { event: string };
+let stack: TestStack;
+let receiver: Server;
+const received: Notification[] = [];
+let failuresLeft = 3;
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      if (failuresLeft > 0) {
+        failuresLeft--;
+        response.writeHead(500).end();
+        return;
+      }
+      received.push(JSON.parse(Buffer.concat(chunks).toString()));
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const config = sampleConfig((c) => {
+    c.spec.jobs[0]!.notifications = { webhook: url };
+  });
+  stack = await startTestStack({ config, reconcileEveryMs: 0 });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+const statusesOf = (name: string) =>
+  received.flatMap((n) => n.jobStatuses.filter((job) => job.name === name).map((job) => job.status));
+
+describe("Radix webhook notifications", () => {
+  it("a receiver that fails three times still gets every status change of a job, in order", async () => {
+    const created = await stack.api<JobStatus>("POST", "/api/v1/jobs", { payload: "{}" });
+    await finalJob(stack, created.body.name);
+    await eventually(
+      async () => statusesOf(created.body.name).includes("Succeeded"),
+      20_000,
+      "the Succeeded notification",
+    );
+    expect(statusesOf(created.body.name)).toEqual(["Active", "Running", "Succeeded"]);
+    const last = received.at(-1)!;
+    expect(last).toMatchObject({ event: "Update", batchType: "job", name: expect.any(String) });
+    expect(last.jobStatuses).toHaveLength(1);
+  });
+
+  it("each job of a batch is notified with the batch's status", async () => {
+    const batch = await stack.api<BatchStatus>("POST", "/api/v1/batches", {
+      jobScheduleDescriptions: [{ payload: "{}" }, { payload: '{"exitCode": 1}' }],
+    });
+    const [ok, failing] = batch.body.jobStatuses;
+    await eventually(
+      async () => statusesOf(ok!.name).includes("Succeeded") && statusesOf(failing!.name).includes("Failed"),
+      20_000,
+      "both final notifications",
+    );
+    expect(statusesOf(ok!.name)).toEqual(["Active", "Running", "Succeeded"]);
+    expect(statusesOf(failing!.name)).toEqual(["Active", "Running", "Failed"]);
+    const forBatch = received.filter((n) => n.name === batch.body.name);
+    expect(forBatch.every((n) => n.batchType === "batch" && n.event === "Update")).toBe(true);
+    await eventually(async () => {
+      const latest = (await stack.api<BatchStatus>("GET", `/api/v1/batches/${batch.body.name}`)).body;
+      return latest.status === "Failed";
+    });
+  });
+
+  it("every status change is also a product event matching the documented schema", () => {
+    const documented = JSON.parse(readFileSync("docs/events/job-status-change.schema.json", "utf8"));
+    const validate = new Ajv2020({ strict: false }).compile(documented);
+    const lines = readFileSync(join(stack.dataDir, "product-events.ndjson"), "utf8").trim().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(9);
+    for (const line of lines) {
+      const event = JSON.parse(line);
+      expect(event["detail-type"]).toBe("Job Status Change");
+      expect(validate(event.detail) ? [] : validate.errors).toEqual([]);
+    }
+  });
+});
+
+describe("the documented product event schema", () => {
+  it("docs/events/job-status-change.schema.json is what `npm run openapi` generates from the zod schema", async () => {
+    const { productEventSchemas } = await import("#lib/api/write-openapi.js");
+    const documented = JSON.parse(readFileSync("docs/events/job-status-change.schema.json", "utf8"));
+    expect(documented).toEqual(
+      JSON.parse(JSON.stringify(productEventSchemas()["job-status-change.schema.json"])),
+    );
+  });
+});
