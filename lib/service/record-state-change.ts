@@ -142,9 +142,16 @@ export async function recordStateChanges(
             const next = applyObservation(entry, observation, now);
             const group = groupOf(ordinal);
             if (next?.status !== "Failed" || !group) return next;
-            if (now - (group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) return next;
             const attempts = nextRunAttempts(next, group.spec);
             if (attempts === undefined) return next;
+            // It would run again, but its time is up: the deadline, not the failure, ends it (Kubernetes).
+            if (now - (group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) {
+              return {
+                ...next,
+                status: "DeadlineExceeded" as const,
+                message: "Job was active longer than specified deadline",
+              };
+            }
             const again = startNextRun(next, now);
             nextRuns.set(ordinal, { run: again.run, attempts, group });
             return again;
