@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { isQuantity, parseQuantity } from "../domain/quantity.js";
+import { JOB_STATUSES } from "../domain/status.js";
 
 /**
  * Request and response schemas of the API: the single source of validation and of the OpenAPI document.
@@ -169,16 +170,7 @@ export const jobStatusSchema = z
     started: time,
     ended: time,
     updated: time,
-    status: z.enum([
-      "Waiting",
-      "Active",
-      "Running",
-      "Succeeded",
-      "Failed",
-      "Stopping",
-      "Stopped",
-      "DeadlineExceeded",
-    ]),
+    status: z.enum(JOB_STATUSES),
     message: z.string().optional(),
     failed: z.number().int(),
     restart: z.string().optional(),
