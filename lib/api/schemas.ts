@@ -179,6 +179,8 @@ export const jobStatusSchema = z
     batchJobStatus: z.string().optional(),
     statusReason: z.string().optional(),
     exitCode: z.number().int().optional(),
+    /** Beyond Radix: seconds spent waiting (created → first start) and running (first start → end or now). */
+    phaseSeconds: z.object({ waiting: z.number(), running: z.number() }).optional(),
   })
   .meta({ id: "JobStatus" });
 

@@ -46,7 +46,20 @@ function podStatuses(name: string, entry: JobEntry, batch: BatchRecord): PodStat
   }));
 }
 
-export function jobStatusView(batch: BatchRecord, ordinal: number, entry: JobEntry): JobStatus {
+/** Time in each phase: waiting from creation to the first start, running from there to the end (or now). */
+function phaseSeconds(created: number, entry: JobEntry, now: number) {
+  const seconds = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
+  const end = entry.ended ?? now;
+  if (entry.started === undefined) return { waiting: seconds(end - created), running: 0 };
+  return { waiting: seconds(entry.started - created), running: seconds(end - entry.started) };
+}
+
+export function jobStatusView(
+  batch: BatchRecord,
+  ordinal: number,
+  entry: JobEntry,
+  now = Date.now(),
+): JobStatus {
   const name = jobName(batch.name, ordinal);
   const inBatch = batch.batchType === "batch";
   const failed = entry.attempts.filter(
@@ -72,6 +85,7 @@ export function jobStatusView(batch: BatchRecord, ordinal: number, entry: JobEnt
   if (entry.batchStatus) view.batchJobStatus = entry.batchStatus;
   if (entry.statusReason) view.statusReason = entry.statusReason;
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
+  view.phaseSeconds = phaseSeconds(batch.created, entry, now);
   return view;
 }
 

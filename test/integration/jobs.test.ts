@@ -38,6 +38,12 @@ describe("single jobs on the local stack", () => {
     expect(created.name).toMatch(/^batch-compute-\d{14}-[a-z0-9]{8}-[a-z0-9]{8}$/);
     const done = await finalJob(stack, created.name);
     expect(done).toMatchObject({ status: "Succeeded", exitCode: 0 });
+    // Why it waited and for how long: AWS Batch's own status and the time in each phase.
+    expect(done).toMatchObject({
+      batchJobStatus: "SUCCEEDED",
+      phaseSeconds: { waiting: expect.any(Number), running: expect.any(Number) },
+    });
+    expect(done.phaseSeconds!.waiting + done.phaseSeconds!.running).toBeGreaterThan(0);
     expect(done.started).toEqual(expect.any(String));
     expect(done.ended).toEqual(expect.any(String));
     const logs = await stack.api<string>("GET", `/api/v1/jobs/${created.name}/logs`);
