@@ -10,7 +10,7 @@ const options = {
 };
 
 export const handler = async () => {
-  const report = await reconcile(deps, options);
+  const report = await reconcile(deps, options).finally(() => deps.metrics?.flush());
   deps.logger.info("reconciled", { ...report });
   return report;
 };

@@ -152,6 +152,7 @@ export function createApiHandler(deps: ServiceDeps, component: string) {
     },
   }));
   return middy<Event, APIGatewayProxyResult>()
+    .use({ after: () => deps.metrics?.flush(), onError: () => deps.metrics?.flush() })
     .use(radixErrorHandler(deps.logger))
     .handler(httpRouterHandler<Event, APIGatewayProxyResult>(routes as never) as never);
 }

@@ -24,11 +24,14 @@ export function createNotifierHandler(deps: ServiceDeps) {
       }
       try {
         await notifyWebhook(deps, parsed.data, { attempts: 3, baseDelayMs: 200 });
+        deps.metrics?.count("WebhooksDelivered");
       } catch (error) {
+        deps.metrics?.count("WebhookFailures");
         deps.logger.warn("webhook failed; SQS retries it", { batchName: parsed.data.batchName, error });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     }
+    deps.metrics?.flush();
     return { batchItemFailures };
   };
 }

@@ -16,7 +16,11 @@ const isSqsBatch = (event: unknown): event is { Records: SqsRecord[] } =>
 /** The Batch job detail of an EventBridge event, or undefined (logged) when it is not one. */
 function detailOf(deps: ServiceDeps, event: unknown): BatchJobDetail | undefined {
   const parsed = batchStateChangeEventSchema.safeParse(event);
-  if (parsed.success) return parsed.data.detail;
+  if (parsed.success) {
+    const emitted = Date.parse(String((event as { time?: unknown }).time));
+    if (!Number.isNaN(emitted)) deps.metrics?.milliseconds("EventLag", deps.now() - emitted);
+    return parsed.data.detail;
+  }
   deps.logger.warn("not a Batch Job State Change event; dropped", { issues: parsed.error.issues.length });
   return undefined;
 }
@@ -28,7 +32,7 @@ function detailOf(deps: ServiceDeps, event: unknown): BatchJobDetail | undefined
  * dropped (retrying cannot fix it); a failed write is reported so the message is retried.
  */
 export function createBatchEventsHandler(deps: ServiceDeps) {
-  return async (event: unknown) => {
+  const handle = async (event: unknown) => {
     if (isSqsBatch(event)) {
       const entries = event.Records.map((record) => {
         let body: unknown;
@@ -57,5 +61,12 @@ export function createBatchEventsHandler(deps: ServiceDeps) {
     if (outcomes.includes("failed"))
       throw new Error("some state changes could not be recorded; retry the event");
     return { outcome: events.length === 1 ? (outcomes[0] ?? "ignored") : outcomes };
+  };
+  return async (event: unknown) => {
+    try {
+      return await handle(event);
+    } finally {
+      deps.metrics?.flush();
+    }
   };
 }

@@ -4,6 +4,7 @@ import type { ComponentSettings, RuntimeConfig } from "../config/runtime.js";
 import type { JobEntry } from "../domain/job-state.js";
 import type { IdempotencyGuard } from "../idempotency/idempotency.js";
 import type { LogReader } from "../logs/log-reader.js";
+import type { MetricsSink } from "../observability/metrics.js";
 import type { PayloadStore } from "../payloads/payload-store.js";
 import type { JobStore } from "../store/job-store.js";
 
@@ -38,6 +39,8 @@ export interface ServiceDeps {
    * attempt after that, and only then may the reconciler take the submission over. Default 60 s.
    */
   submitLeaseMs?: number;
+  /** Operational metrics (Powertools EMF in AWS); absent on the local stack. */
+  metrics?: MetricsSink;
   /** Reads job output (CloudWatch Logs in AWS, files locally). */
   logs?: LogReader;
   /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */

@@ -85,6 +85,8 @@ async function applyToShard(
       ended: ended !== undefined && (state.ended === undefined || ended > state.ended) ? ended : undefined,
     });
     if (written) {
+      const transitions = entries.filter((entry) => entry.previousStatus !== entry.next.status).length;
+      if (transitions > 0) deps.metrics?.count("StateTransitions", transitions);
       for (const entry of entries) {
         if (entry.previousStatus !== entry.next.status) {
           await notifyChange(

@@ -37,6 +37,7 @@ async function submitGroup(
   componentName: string,
   group: GroupRecord,
   payloadKey: string | undefined,
+  batchCreated: number,
 ) {
   const component = componentSettings(deps, componentName);
   const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
@@ -85,6 +86,8 @@ async function submitGroup(
       { ...current, state: "submitted", batchJobId, jobDefinition, submittedAt: deps.now() },
       "submitting",
     );
+    deps.metrics?.count("JobsSubmitted", current.size);
+    deps.metrics?.milliseconds("SubmissionLatency", deps.now() - batchCreated);
     deps.logger.info("group submitted", {
       batchName: current.batchName,
       group: current.index,
@@ -125,7 +128,7 @@ export async function submitBatch(
   const worker = async () => {
     while (next < groups.length) {
       const group = groups[next++]!;
-      await submitGroup(deps, componentName, group, found.batch.payloadKey);
+      await submitGroup(deps, componentName, group, found.batch.payloadKey, found.batch.created);
     }
   };
   await Promise.all(Array.from({ length: Math.min(SUBMIT_CONCURRENCY, groups.length) }, worker));

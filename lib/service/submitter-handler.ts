@@ -8,7 +8,11 @@ const submitRequestSchema = z.object({ component: z.string(), batchName: z.strin
 export function createSubmitterHandler(deps: ServiceDeps) {
   return async (event: unknown) => {
     const { component, batchName } = submitRequestSchema.parse(event);
-    await submitBatch(deps, component, batchName);
+    try {
+      await submitBatch(deps, component, batchName);
+    } finally {
+      deps.metrics?.flush();
+    }
     return { batchName };
   };
 }

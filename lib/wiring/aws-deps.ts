@@ -9,6 +9,7 @@ import type { RuntimeConfig } from "../config/runtime.js";
 import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
 import { EventBridgePublisher } from "../notify/eventbridge-publisher.js";
 import { jobStatusChange } from "../notify/notifier.js";
+import { PowertoolsMetricsSink } from "../observability/metrics.js";
 import { S3PayloadStore } from "../payloads/s3-payload-store.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DynamoJobStore } from "../store/dynamo-job-store.js";
@@ -71,6 +72,10 @@ export function createServiceDeps(
       runtime.idempotencyWindowSeconds,
     ),
     logs: options.logs,
+    // Embedded-metric-format lines only inside Lambda, where CloudWatch turns them into metrics.
+    metrics: process.env.AWS_LAMBDA_FUNCTION_NAME
+      ? new PowertoolsMetricsSink(process.env.POWERTOOLS_SERVICE_NAME ?? "job-scheduler")
+      : undefined,
     onJobChange: publisher
       ? (change) => publisher.publish([jobStatusChange(change, change.entry, Date.now())])
       : undefined,
