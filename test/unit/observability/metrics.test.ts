@@ -26,6 +26,11 @@ describe("metrics", () => {
       "JobsSubmitted",
       "StateTransitions",
     ]);
-    expect(emf).toMatchObject({ JobsSubmitted: 10_000, StateTransitions: 3, EventLag: 420, service: "job-scheduler-test" });
+    expect(emf).toMatchObject({
+      JobsSubmitted: 10_000,
+      StateTransitions: 3,
+      EventLag: 420,
+      service: "job-scheduler-test",
+    });
   });
 });
