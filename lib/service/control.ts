@@ -1,9 +1,10 @@
 import { BadRequestError, NotFoundError } from "../api/errors.js";
 import type { Status } from "../api/schemas.js";
+import { allEnded } from "../domain/aggregate.js";
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { resolveJobInBatch } from "../domain/names.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
-import type { BatchRecord, GroupRecord } from "../store/job-store.js";
+import { type BatchRecord, groupOfOrdinal, shardCountOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob } from "./queries.js";
@@ -12,9 +13,6 @@ import { finishGroupJobs } from "./submit.js";
 import { countsOf } from "./views.js";
 
 const success = (message: string): Status => ({ status: "Success", message, code: 200 });
-
-const groupOf = (groups: GroupRecord[], ordinal: number) =>
-  groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
 
 async function stopOne(deps: ServiceDeps, batch: BatchRecord, ordinal: number, name: string) {
   let current: JobEntry | undefined;
@@ -28,7 +26,7 @@ async function stopOne(deps: ServiceDeps, batch: BatchRecord, ordinal: number, n
     return current;
   });
   if (outcome === "missing") throw new NotFoundError("job", name);
-  const group = groupOf(await deps.store.listGroups(batch.name), ordinal);
+  const group = groupOfOrdinal(await deps.store.listGroups(batch.name), ordinal);
   const batchJobId = group && current ? currentBatchJobId(group, ordinal, current) : undefined;
   if (batchJobId) {
     await deps.batch.terminate(batchJobId, STOP_REASON);
@@ -75,11 +73,7 @@ async function stopWholeBatch(deps: ServiceDeps, batch: BatchRecord, ended: bool
 export async function stopBatch(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
   const { batch, shard0 } = await findBatch(deps, componentName, name);
   const counts = countsOf(await allShards(deps, batch, shard0));
-  await stopWholeBatch(
-    deps,
-    batch,
-    counts.Succeeded + counts.Failed + counts.Stopped + counts.DeadlineExceeded === batch.size,
-  );
+  await stopWholeBatch(deps, batch, allEnded({ counts, size: batch.size, stopRequested: false }));
   return success(`batch ${name} successfully stopped`);
 }
 
@@ -95,8 +89,7 @@ export async function stopAll(
     const page = await deps.store.listBatches(componentName, batchType, { limit: 100, nextToken });
     for (const { batch, shard0 } of page.items) {
       const counts = countsOf(await allShards(deps, batch, shard0));
-      const ended =
-        counts.Succeeded + counts.Failed + counts.Stopped + counts.DeadlineExceeded === batch.size;
+      const ended = allEnded({ counts, size: batch.size, stopRequested: false });
       if (ended || batch.stopRequested !== undefined) continue;
       await stopWholeBatch(deps, batch, false);
       stopped++;
@@ -112,7 +105,7 @@ export async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
       await deps.batch.terminate(group.batchJobId, STOP_REASON);
   }
   if (batch.payloadKey) await deps.payloads.deletePayloads(batch.payloadKey);
-  await deps.store.deleteBatch(batch.name, Math.ceil(batch.size / 100), batch.groupCount);
+  await deps.store.deleteBatch(batch.name, shardCountOf(batch.size), batch.groupCount);
 }
 
 /** DELETE /jobs/{name}: a single job only (Radix); stops it first if it is running. */

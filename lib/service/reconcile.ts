@@ -2,7 +2,7 @@ import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { nextRunAttempts } from "../domain/retry.js";
 import { DEADLINE_REASON, isFinal } from "../domain/status.js";
-import { type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
+import { type GroupRecord, groupOfOrdinal, SHARD_SIZE } from "../store/job-store.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards } from "./queries.js";
@@ -32,9 +32,6 @@ export interface ReconcileReport {
   resumed: number;
   settled: number;
 }
-
-const groupOf = (groups: GroupRecord[], ordinal: number) =>
-  groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
 
 /**
  * The AWS Batch job a job's state comes from now: its array child (or plain job) for the first run, the
@@ -118,7 +115,7 @@ async function reconcileBatch(
     for (const [slot, entry] of shard.entries) {
       if (isFinal(entry.status)) continue;
       const ordinal = shard.index * SHARD_SIZE + slot;
-      const group = groupOf(groups, ordinal);
+      const group = groupOfOrdinal(groups, ordinal);
       if (group) open.push({ ordinal, entry, group });
     }
   }

@@ -3,7 +3,7 @@ import { attemptFacts, mainContainerOf } from "../batch/attempt-facts.js";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
 import { nextRunAttempts, startNextRun } from "../domain/retry.js";
-import { type GroupRecord, shardOf } from "../store/job-store.js";
+import { type GroupRecord, groupOfOrdinal, shardOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
 import { type EntryOutcome, updateShard } from "./entries.js";
 import { resubmitJob } from "./resubmit.js";
@@ -132,15 +132,13 @@ export async function recordStateChanges(
         const groups = items.some((item) => item.observation.batchStatus === "FAILED")
           ? await deps.store.listGroups(batchName)
           : [];
-        const groupOf = (ordinal: number) =>
-          groups.find((g) => ordinal >= g.offset && ordinal < g.offset + g.size);
         const nextRuns = new Map<number, { run: number; attempts: number; group: GroupRecord }>();
         const changes = items.map(({ ordinal, observation }) => ({
           slot: shardOf(ordinal).slot,
           change: (entry: JobEntry) => {
             nextRuns.delete(ordinal);
             const next = applyObservation(entry, observation, now);
-            const group = groupOf(ordinal);
+            const group = groupOfOrdinal(groups, ordinal);
             if (next?.status !== "Failed" || !group) return next;
             const attempts = nextRunAttempts(next, group.spec);
             if (attempts === undefined) return next;

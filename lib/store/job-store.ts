@@ -14,6 +14,9 @@ export const shardOf = (ordinal: number) => ({
   slot: ordinal % SHARD_SIZE,
 });
 
+/** Shard items of a batch of `size` jobs. */
+export const shardCountOf = (size: number) => Math.ceil(size / SHARD_SIZE);
+
 export type BatchType = "job" | "batch";
 
 /** A batch (a single job is a batch of one). Times are epoch milliseconds. */
@@ -52,6 +55,10 @@ export interface GroupRecord {
 }
 
 /** A shard: up to SHARD_SIZE job entries by slot, their counts, and the earliest start / latest end. */
+/** The submission (plain or array job) a job belongs to: its ordinal lies in the group's range. */
+export const groupOfOrdinal = (groups: readonly GroupRecord[], ordinal: number): GroupRecord | undefined =>
+  groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
+
 export interface ShardState {
   index: number;
   entries: Map<number, JobEntry>;
