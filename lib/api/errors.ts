@@ -44,6 +44,12 @@ export class ConflictError extends HttpError {
   }
 }
 
+export class UnauthorizedError extends HttpError {
+  constructor(message: string) {
+    super(401, "Unauthorized", message);
+  }
+}
+
 export class ForbiddenError extends HttpError {
   constructor(message: string) {
     super(403, "Forbidden", message);

@@ -99,6 +99,29 @@ const componentConfigShape = {
   failurePolicy: failurePolicySchema.optional(),
   runtime: runtimeSchema.optional(),
   runAsUser: z.number().int().min(0).optional(),
+  project: z
+    .string()
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "must be a project name (a DNS label)" })
+    .optional()
+    .meta({
+      description:
+        "Beyond Radix: the project (AWS Batch fair-share identifier) the job runs in; capacity is shared between projects by their configured weights",
+    }),
+  priority: z.number().int().min(0).max(9999).optional().meta({
+    description:
+      "Beyond Radix: scheduling priority 0..9999 (AWS Batch schedulingPriority); within a project, waiting jobs with a higher priority start first. Change it later with PATCH.",
+  }),
+  ttlAfterFinish: z
+    .number()
+    .int()
+    .min(0)
+    .max(3650 * 86_400)
+    .optional()
+    .meta({
+      description:
+        "Beyond Radix (Run:AI ttlAfterFinish): seconds after it ended that the job (for a batch: the whole batch, by its longest ttlAfterFinish) is deleted, instead of the component's retention rule.",
+    }),
   safeToRestart: z.boolean().optional(),
 };
 
@@ -129,6 +152,18 @@ export const batchScheduleDescriptionSchema = z
     jobScheduleDescriptions: z.array(jobScheduleDescriptionSchema).min(1).max(MAX_BATCH_JOBS),
   })
   .meta({ id: "BatchScheduleDescription" });
+
+/** PATCH /jobs/{name} and /batches/{name}: what can change after creation. */
+export const priorityChangeSchema = z
+  .object({
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(9999)
+      .meta({ description: "New scheduling priority of the waiting jobs (0..9999, higher first)" }),
+  })
+  .meta({ id: "PriorityChange" });
 
 export type ResourceList = z.infer<typeof resourceListSchema>;
 export type Resources = z.infer<typeof resourcesSchema>;
@@ -181,6 +216,12 @@ export const jobStatusSchema = z
     exitCode: z.number().int().optional(),
     /** Beyond Radix: seconds spent waiting (created → first start) and running (first start → end or now). */
     phaseSeconds: z.object({ waiting: z.number(), running: z.number() }).optional(),
+    /** Beyond Radix: the project (fair-share identifier) it was submitted to, when one was named. */
+    project: z.string().optional(),
+    /** Beyond Radix: the priority asked with PATCH after creation. */
+    priority: z.number().int().optional(),
+    /** Beyond Radix: who created it (IAM principal ARN in AWS; the token's principal locally). */
+    submittedBy: z.string().optional(),
   })
   .meta({ id: "JobStatus" });
 

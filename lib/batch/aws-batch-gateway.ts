@@ -1,5 +1,6 @@
 import {
   type BatchClient,
+  CancelJobCommand,
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   type JobDetail,
@@ -92,6 +93,10 @@ export class AwsBatchGateway implements BatchGateway {
 
   async terminate(batchJobId: string, reason: string) {
     await this.client.send(new TerminateJobCommand({ jobId: batchJobId, reason: reason.slice(0, 1024) }));
+  }
+
+  async cancel(batchJobId: string, reason: string) {
+    await this.client.send(new CancelJobCommand({ jobId: batchJobId, reason: reason.slice(0, 1024) }));
   }
 
   async describe(batchJobIds: readonly string[]) {

@@ -24,6 +24,8 @@ export interface BatchGateway {
   submit(input: SubmitJobCommandInput, options?: { deadline?: number }): Promise<string>;
   /** TerminateJob: cancels a waiting job, stops a running one; for an array parent, all children. */
   terminate(batchJobId: string, reason: string): Promise<void>;
+  /** CancelJob: fails a job that has not started (SUBMITTED..RUNNABLE); a started one is left alone. */
+  cancel(batchJobId: string, reason: string): Promise<void>;
   /** DescribeJobs, at most 100 ids a call (paged inside). */
   describe(batchJobIds: readonly string[]): Promise<BatchJobView[]>;
   /** Jobs with that name in the queue (any status): finds a submission that answered too late. */

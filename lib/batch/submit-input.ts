@@ -111,6 +111,8 @@ export function submitInputFor(
       [PARAM_RUN]: String(group.run),
     },
     retryStrategy: retryStrategyFor(spec, attempts),
+    // Within a share of the fair-share queue, higher priorities start first (PATCH changes it by resubmitting).
+    schedulingPriorityOverride: spec.priority,
     timeout: { attemptDurationSeconds: Math.max(MIN_ATTEMPT_SECONDS, spec.timeLimitSeconds) },
     ecsPropertiesOverride: { taskProperties: [{ containers }] },
     // The queues schedule by a fair-share policy (cdk/), which requires a share identifier on every job:

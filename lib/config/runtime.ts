@@ -59,6 +59,16 @@ export const runtimeConfigSchema = z.object({
   /** How long an Idempotency-Key is remembered. */
   idempotencyWindowSeconds: z.number().int().positive().default(86_400),
   components: z.array(componentSettingsSchema).min(1),
+  /** Per project: who may submit, and who may stop/restart/reprioritize/delete (lib/domain/access.ts). */
+  access: z
+    .array(
+      z.object({
+        name: z.string(),
+        submit: z.array(z.string()).optional(),
+        stop: z.array(z.string()).optional(),
+      }),
+    )
+    .default([]),
 });
 
 export type QueueSettings = z.infer<typeof queueSettingsSchema>;
@@ -91,6 +101,13 @@ function componentSettings(app: string, job: JobComponentConfig): ComponentSetti
   };
 }
 
+/** The access rules of the configured projects (only those that restrict something). */
+function accessOf(config: DeploymentConfig): RuntimeConfig["access"] {
+  return (config.projects ?? [])
+    .filter((project) => project.submit !== undefined || project.stop !== undefined)
+    .map(({ name, submit, stop }) => ({ name, submit, stop }));
+}
+
 /**
  * Builds the runtime settings. `names` lets cdk/ pass tokens (ARNs, generated names) and the local stack
  * pass its own; by default the names come from {@link resourceNames}.
@@ -116,6 +133,7 @@ export function buildRuntimeConfig(
       })),
     ],
     components: config.spec.jobs.map((job) => componentSettings(app, job)),
+    access: accessOf(config),
   };
 }
 

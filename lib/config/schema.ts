@@ -122,16 +122,45 @@ export const awsSchema = z.object({
   payloadFetchImage: z.string().default("public.ecr.aws/docker/library/node:22-alpine"),
 });
 
+const principalList = z
+  .array(z.string().min(1))
+  .meta({ description: "IAM principal ARNs (AWS) or token principals (local); `*` matches any characters" });
+
+/** A project: a fair-share identifier and who may use it (OpenPAI virtual clusters, Run:AI projects). */
+export const projectSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be lowercase letters, digits and '-' (a DNS label)")
+    .max(63),
+  /** Share of capacity relative to the other projects (higher = more); AWS Batch fair-share weight. */
+  weight: z.number().positive().max(10_000).default(1),
+  /** Who may submit to the project; absent: every caller the API admits. */
+  submit: principalList.optional(),
+  /** Who may stop, restart, reprioritize and delete its jobs; absent: the `submit` list. */
+  stop: principalList.optional(),
+});
+
+export const authSchema = z.object({
+  /**
+   * Local stack only: bearer token → principal. In AWS callers are identified by IAM (aws.api.iamAuth);
+   * these tokens never reach a deployed function.
+   */
+  localTokens: z.record(z.string().min(8), z.string().min(1)).optional(),
+});
+
 export const deploymentConfigSchema = z.object({
   apiVersion: z.string().optional(),
   kind: z.string().optional(),
   metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/) }),
   spec: z.object({ jobs: z.array(jobComponentSchema).min(1) }),
   aws: awsSchema.prefault({}),
+  projects: z.array(projectSchema).default([]),
+  auth: authSchema.prefault({}),
 });
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
 export type JobComponentConfig = z.infer<typeof jobComponentSchema>;
 export type GpuFamilyConfig = z.infer<typeof gpuFamilySchema>;
 export type AwsConfig = z.infer<typeof awsSchema>;
+export type ProjectConfig = z.infer<typeof projectSchema>;
 export type BatchStatusRule = z.infer<typeof batchStatusRuleSchema>;

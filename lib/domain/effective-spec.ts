@@ -14,6 +14,8 @@ export interface JobSpecInput {
   args?: string[];
   failurePolicy?: { rules: { action: string; onExitCodes: { operator: string; values: number[] } }[] };
   runtime?: { architecture?: string; nodeType?: string };
+  /** AWS Batch scheduling priority (0..9999, higher first within a share). */
+  priority?: number;
 }
 
 /** How one job runs on AWS Batch, after defaults are applied. Equal specs share one array job. */
@@ -30,6 +32,8 @@ export interface EffectiveSpec {
   args?: string[];
   variables: Record<string, string>;
   failurePolicy?: JobSpecInput["failurePolicy"];
+  /** SubmitJob schedulingPriorityOverride; absent: the job definition's (0). */
+  priority?: number;
 }
 
 /** Raised for a request AWS Batch could never run (unknown GPU type, more GPUs than any instance has). */
@@ -64,6 +68,7 @@ export function mergeSpecs(...layers: (JobSpecInput | undefined)[]): JobSpecInpu
       "command",
       "args",
       "failurePolicy",
+      "priority",
     ] as const) {
       if (layer[key] !== undefined) (merged as Record<string, unknown>)[key] = layer[key];
     }
@@ -171,6 +176,7 @@ export function effectiveSpec(
     args: spec.args,
     variables: spec.variables ?? {},
     failurePolicy: spec.failurePolicy,
+    priority: spec.priority,
   };
 }
 

@@ -44,6 +44,16 @@ export interface JobEntry {
   run: number;
   /** Set when a new run was decided and not yet seen in AWS Batch (the reconciler resumes it). */
   resubmitRequested?: number;
+  /** Scheduling priority asked after creation (PATCH); later runs are submitted with it. */
+  priority?: number;
+  /** When a priority change was asked; the waiting Batch job is cancelled and submitted again. */
+  repriorityRequested?: number;
+  /** When the job was last restarted by request (Radix `restart`). */
+  restarted?: number;
+  /** Runs before this one do not count against backoffLimit (a restart starts a fresh budget). */
+  budgetFromRun?: number;
+  /** The job's deadline (timeLimitSeconds) is measured from here when set (a restart), else from submission. */
+  since?: number;
 }
 
 /** What AWS Batch says about one finished attempt. */

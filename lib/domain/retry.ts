@@ -59,7 +59,11 @@ export function nextRunAttempts(
   entry: JobEntry,
   spec: Pick<EffectiveSpec, "backoffLimit" | "failurePolicy">,
 ): number | undefined {
-  const tally = tallyFailures(entry.attempts, spec);
+  const budgetFrom = entry.budgetFromRun ?? 1;
+  const tally = tallyFailures(
+    entry.attempts.filter((attempt) => attempt.run >= budgetFrom),
+    spec,
+  );
   if (tally.failJob || tally.platform > MAX_PLATFORM_RETRIES) return undefined;
   const remaining = spec.backoffLimit + 1 - tally.counted;
   if (remaining <= 0) return undefined;

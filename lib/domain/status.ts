@@ -49,6 +49,8 @@ export type BatchStatusName = (typeof BATCH_STATUSES)[number];
  */
 export const STOP_REASON = "Stopped by user via the job scheduler API";
 export const DEADLINE_REASON = "DeadlineExceeded: the job ran past timeLimitSeconds";
+/** CancelJob reason of a waiting job whose priority changed; its FAILED event starts the next run. */
+export const REPRIORITIZE_REASON = "Priority changed via the job scheduler API; submitted again";
 /** AWS Batch's statusReason for an attempt that ran past timeout.attemptDurationSeconds. */
 export const BATCH_TIMEOUT_REASON = "Job attempt duration exceeded timeout";
 

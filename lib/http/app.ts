@@ -2,18 +2,28 @@ import middy from "@middy/core";
 import httpRouterHandler, { type Route } from "@middy/http-router";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { InvalidRequestError } from "../api/errors.js";
+import { type ListQuery, listQuerySchema, NEXT_TOKEN_HEADER } from "../api/list-query.js";
 import { buildOpenApiDocument } from "../api/openapi.js";
-import { batchScheduleDescriptionSchema, jobScheduleDescriptionSchema } from "../api/schemas.js";
+import {
+  batchScheduleDescriptionSchema,
+  jobScheduleDescriptionSchema,
+  priorityChangeSchema,
+} from "../api/schemas.js";
 import { IDEMPOTENCY_KEY } from "../idempotency/idempotency.js";
+import { authorizeChange, authorizeSubmit, type Caller, mayChange } from "../service/access.js";
 import { deleteBatch, deleteJob, stopAll, stopBatch, stopJob, stopJobInBatch } from "../service/control.js";
 import { createBatch, createBatchOnce, createJob, createJobOnce } from "../service/create.js";
 import type { ServiceDeps } from "../service/deps.js";
+import { type ListPage, queryBatches, queryJobs } from "../service/listing.js";
 import { getJobLogs } from "../service/logs.js";
 import { getBatch, getJob, getJobInBatch, listBatches, listJobs } from "../service/queries.js";
+import { changeBatchPriority, changeJobPriority, restartBatch, restartJob } from "../service/rerun.js";
+import type { BatchRecord } from "../store/job-store.js";
 import { renderApiPage } from "./api-page.js";
 import { radixErrorHandler } from "./error-handler.js";
-import { parseBody, pathParameter, queryInteger } from "./parse.js";
-import { json, TextBody, text } from "./respond.js";
+import { describeZodIssues, parseBody, pathParameter, queryInteger } from "./parse.js";
+import { principalOf } from "./principal.js";
+import { json, jsonWithHeaders, TextBody, text, WithHeaders } from "./respond.js";
 
 let openApi: ReturnType<typeof buildOpenApiDocument> | undefined;
 /** Built on first request, not at cold start. */
@@ -23,7 +33,7 @@ const openApiDocument = () => {
 };
 
 type Event = APIGatewayProxyEvent;
-type Handler = (event: Event) => Promise<unknown>;
+type Handler = (event: Event, caller: Caller) => Promise<unknown>;
 
 /** The largest page of a batch's jobs one GET returns. */
 const MAX_PAGE = 10_000;
@@ -66,13 +76,62 @@ function logQueryOf(event: Event) {
   };
 }
 
-/** The routes of Radix's job-scheduler API (spec 000, swagger.json), as plain data. */
+/** Filters and paging of a listing, or undefined when none is given (then the answer is Radix's). */
+function listQueryOf(event: Event): ListQuery | undefined {
+  const params = Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(
+      ([, value]) => value !== undefined && value !== "",
+    ),
+  );
+  if (Object.keys(params).length === 0) return undefined;
+  const known = Object.keys(listQuerySchema.shape);
+  const unknown = Object.keys(params).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new InvalidRequestError(
+      `unknown query parameter ${unknown.join(", ")}; known: ${known.join(", ")}`,
+    );
+  }
+  const result = listQuerySchema.safeParse(params);
+  if (!result.success) {
+    throw new InvalidRequestError(`query is invalid: ${describeZodIssues(result.error.issues)}`);
+  }
+  return result.data;
+}
+
+const paged = <T>(page: ListPage<T>) =>
+  new WithHeaders(page.items, page.nextToken ? { [NEXT_TOKEN_HEADER]: page.nextToken } : {});
+
+function queryFlag(event: Event, name: string): boolean {
+  const raw = event.queryStringParameters?.[name];
+  if (raw === undefined || raw === null || raw === "" || raw === "false") return false;
+  if (raw === "true") return true;
+  throw new InvalidRequestError(`query parameter ${name} must be true or false`);
+}
+
+/** The projects a create request names (per job and in the batch defaults). */
+function projectsOf(jobs: { project?: string }[], defaults?: { project?: string }): string[] {
+  const named = jobs.map((job) => job.project ?? defaults?.project);
+  return [...new Set(named.filter((project): project is string => project !== undefined))];
+}
+
+/** The routes of Radix's job-scheduler API (spec 000, swagger.json) and our additions, as plain data. */
 export function apiRoutes(
   deps: ServiceDeps,
   component: string,
 ): { method: Route<Event, APIGatewayProxyResult>["method"]; path: string; run: Handler }[] {
   const job = (event: Event) => pathParameter(event, "jobName");
   const batch = (event: Event) => pathParameter(event, "batchName");
+  const jobInBatch = (event: Event) => `${batch(event)}-${job(event).slice(-8)}`;
+  /** A change of existing jobs: 403 unless the caller may stop/change jobs of their project. */
+  const changing =
+    (target: (e: Event) => { batchName?: string; jobName?: string }, run: Handler): Handler =>
+    async (e, caller) => {
+      await authorizeChange(deps, caller, target(e));
+      return run(e, caller);
+    };
+  const ofJob = (e: Event) => ({ jobName: job(e) });
+  const ofBatch = (e: Event) => ({ batchName: batch(e) });
+  const mayStop = (caller: Caller) => (record: BatchRecord) => mayChange(deps, caller, record);
   return [
     { method: "GET", path: "/api/v1/openapi.json", run: async () => openApiDocument() },
     {
@@ -80,36 +139,90 @@ export function apiRoutes(
       path: "/api/v1/docs",
       run: async () => new TextBody(renderApiPage(openApiDocument()), "text/html; charset=utf-8"),
     },
-    { method: "GET", path: "/api/v1/jobs", run: () => listJobs(deps, component) },
+    {
+      method: "GET",
+      path: "/api/v1/jobs",
+      run: async (e) => {
+        const query = listQueryOf(e);
+        return query ? paged(await queryJobs(deps, component, query)) : listJobs(deps, component);
+      },
+    },
     {
       method: "POST",
       path: "/api/v1/jobs",
-      run: (e) => {
+      run: (e, caller) => {
         const body = parseBody(e, jobScheduleDescriptionSchema, true);
+        authorizeSubmit(deps, caller, projectsOf([body]));
+        const options = { reuse: queryFlag(e, "reuse"), submittedBy: caller.principal };
         const key = idempotencyKeyOf(e);
-        return key ? createJobOnce(deps, component, body, key) : createJob(deps, component, body);
+        return key
+          ? createJobOnce(deps, component, body, key, options)
+          : createJob(deps, component, body, options);
       },
     },
-    { method: "POST", path: "/api/v1/jobs/stop", run: () => stopAll(deps, component, "job") },
+    {
+      method: "POST",
+      path: "/api/v1/jobs/stop",
+      run: (_e, caller) => stopAll(deps, component, "job", mayStop(caller)),
+    },
     { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e) => getJob(deps, component, job(e)) },
     {
       method: "GET",
       path: "/api/v1/jobs/{jobName}/logs",
       run: async (e) => new TextBody(await getJobLogs(deps, component, job(e), logQueryOf(e))),
     },
-    { method: "DELETE", path: "/api/v1/jobs/{jobName}", run: (e) => deleteJob(deps, component, job(e)) },
-    { method: "POST", path: "/api/v1/jobs/{jobName}/stop", run: (e) => stopJob(deps, component, job(e)) },
-    { method: "GET", path: "/api/v1/batches", run: () => listBatches(deps, component) },
+    {
+      method: "DELETE",
+      path: "/api/v1/jobs/{jobName}",
+      run: changing(ofJob, (e) => deleteJob(deps, component, job(e))),
+    },
+    {
+      method: "PATCH",
+      path: "/api/v1/jobs/{jobName}",
+      run: changing(ofJob, (e) =>
+        changeJobPriority(deps, component, job(e), parseBody(e, priorityChangeSchema, false)),
+      ),
+    },
+    {
+      method: "POST",
+      path: "/api/v1/jobs/{jobName}/restart",
+      run: changing(ofJob, (e) => restartJob(deps, component, job(e))),
+    },
+    {
+      method: "POST",
+      path: "/api/v1/jobs/{jobName}/stop",
+      run: changing(ofJob, (e) => stopJob(deps, component, job(e))),
+    },
+    {
+      method: "GET",
+      path: "/api/v1/batches",
+      run: async (e) => {
+        const query = listQueryOf(e);
+        return query ? paged(await queryBatches(deps, component, query)) : listBatches(deps, component);
+      },
+    },
     {
       method: "POST",
       path: "/api/v1/batches",
-      run: (e) => {
+      run: (e, caller) => {
         const body = parseBody(e, batchScheduleDescriptionSchema, false);
+        authorizeSubmit(
+          deps,
+          caller,
+          projectsOf(body.jobScheduleDescriptions, body.defaultRadixJobComponentConfig),
+        );
+        const options = { reuse: queryFlag(e, "reuse"), submittedBy: caller.principal };
         const key = idempotencyKeyOf(e);
-        return key ? createBatchOnce(deps, component, body, key) : createBatch(deps, component, body);
+        return key
+          ? createBatchOnce(deps, component, body, key, options)
+          : createBatch(deps, component, body, options);
       },
     },
-    { method: "POST", path: "/api/v1/batches/stop", run: () => stopAll(deps, component, "batch") },
+    {
+      method: "POST",
+      path: "/api/v1/batches/stop",
+      run: (_e, caller) => stopAll(deps, component, "batch", mayStop(caller)),
+    },
     {
       method: "GET",
       path: "/api/v1/batches/{batchName}",
@@ -118,12 +231,24 @@ export function apiRoutes(
     {
       method: "DELETE",
       path: "/api/v1/batches/{batchName}",
-      run: (e) => deleteBatch(deps, component, batch(e)),
+      run: changing(ofBatch, (e) => deleteBatch(deps, component, batch(e))),
+    },
+    {
+      method: "PATCH",
+      path: "/api/v1/batches/{batchName}",
+      run: changing(ofBatch, (e) =>
+        changeBatchPriority(deps, component, batch(e), parseBody(e, priorityChangeSchema, false)),
+      ),
+    },
+    {
+      method: "POST",
+      path: "/api/v1/batches/{batchName}/restart",
+      run: changing(ofBatch, (e) => restartBatch(deps, component, batch(e), { all: queryFlag(e, "all") })),
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/stop",
-      run: (e) => stopBatch(deps, component, batch(e)),
+      run: changing(ofBatch, (e) => stopBatch(deps, component, batch(e))),
     },
     {
       method: "GET",
@@ -133,7 +258,12 @@ export function apiRoutes(
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/jobs/{jobName}/stop",
-      run: (e) => stopJobInBatch(deps, component, batch(e), job(e)),
+      run: changing(ofBatch, (e) => stopJobInBatch(deps, component, batch(e), job(e))),
+    },
+    {
+      method: "POST",
+      path: "/api/v1/batches/{batchName}/jobs/{jobName}/restart",
+      run: changing(ofBatch, (e) => restartJob(deps, component, jobInBatch(e))),
     },
   ];
 }
@@ -147,8 +277,11 @@ export function createApiHandler(deps: ServiceDeps, component: string) {
     method,
     path,
     handler: async (event: Event) => {
-      const result = await run(event);
-      return result instanceof TextBody ? text(200, result) : json(200, result);
+      const caller: Caller = { principal: principalOf(event, deps.auth) };
+      const result = await run(event, caller);
+      if (result instanceof TextBody) return text(200, result);
+      if (result instanceof WithHeaders) return jsonWithHeaders(200, result);
+      return json(200, result);
     },
   }));
   return middy<Event, APIGatewayProxyResult>()

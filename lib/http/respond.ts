@@ -15,3 +15,16 @@ export class TextBody {
 export function text(statusCode: number, body: TextBody): APIGatewayProxyResult {
   return { statusCode, headers: { "content-type": body.contentType }, body: body.text };
 }
+
+/** A JSON route result with extra response headers (the next-page token of a listing). */
+export class WithHeaders {
+  constructor(
+    readonly body: unknown,
+    readonly headers: Record<string, string>,
+  ) {}
+}
+
+export function jsonWithHeaders(statusCode: number, result: WithHeaders): APIGatewayProxyResult {
+  const response = json(statusCode, result.body);
+  return { ...response, headers: { ...response.headers, ...result.headers } };
+}

@@ -28,6 +28,7 @@ export function crashingGateway(
       return id;
     },
     terminate: (id: string, reason: string) => inner.terminate(id, reason),
+    cancel: (id: string, reason: string) => inner.cancel(id, reason),
     describe: (ids: readonly string[]) => inner.describe(ids),
     findByName: (queue: string, name: string) => inner.findByName(queue, name),
     jobDefinitionFor: (name: string, image: string | undefined) => inner.jobDefinitionFor(name, image),

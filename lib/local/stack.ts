@@ -188,6 +188,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     deps.onJobChange = (change) => bus.publish([jobStatusChange(change, change.entry, deps!.now())]);
     deps.submitLeaseMs = options.submitLeaseMs;
+    // The static token map stands in for API Gateway's IAM authorization on a laptop.
+    if (config.auth.localTokens) deps.auth = { tokens: config.auth.localTokens };
     const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);
     if (crashRate > 0) deps.batch = crashingGateway(deps.batch, crashRate);
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));

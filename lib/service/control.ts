@@ -82,6 +82,8 @@ export async function stopAll(
   deps: ServiceDeps,
   componentName: string,
   batchType: "job" | "batch",
+  /** Access rules: batches the caller may not stop are left alone. */
+  allowed: (batch: BatchRecord) => boolean = () => true,
 ): Promise<Status> {
   let nextToken: string | undefined;
   let stopped = 0;
@@ -90,7 +92,7 @@ export async function stopAll(
     for (const { batch, shard0 } of page.items) {
       const counts = countsOf(await allShards(deps, batch, shard0));
       const ended = allEnded({ counts, size: batch.size, stopRequested: false });
-      if (ended || batch.stopRequested !== undefined) continue;
+      if (ended || batch.stopRequested !== undefined || !allowed(batch)) continue;
       await stopWholeBatch(deps, batch, false);
       stopped++;
     }

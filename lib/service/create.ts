@@ -12,12 +12,13 @@ import {
   type JobSpecInput,
 } from "../domain/effective-spec.js";
 import { groupJobs } from "../domain/grouping.js";
-import { newBatchName } from "../domain/names.js";
+import { jobName, newBatchName } from "../domain/names.js";
+import { reuseDigest } from "../domain/reuse-digest.js";
 import { type BatchRecord, type BatchType, type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
-import { getBatch, getJob } from "./queries.js";
+import { allShards, getBatch, getJob } from "./queries.js";
 import { submitBatch } from "./submit.js";
-import { batchStatusView, jobStatusesOf, jobStatusView } from "./views.js";
+import { batchStatusView, countsOf, jobStatusesOf, jobStatusView } from "./views.js";
 
 /**
  * Above this many jobs (or groups) the batch is recorded, answered with Waiting, and submitted in the
@@ -67,17 +68,72 @@ interface Recorded {
   jobIds: (string | undefined)[];
 }
 
+/** Beyond Radix: how a create is asked (who asks; whether an earlier identical result may be reused). */
+export interface CreateOptions {
+  /** Return an earlier Succeeded job or batch with the same effective specs and payloads (Arvados find_or_create). */
+  reuse?: boolean;
+  /** The caller's principal, recorded on the job. */
+  submittedBy?: string;
+}
+
+type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
+
+/** What a request becomes before anything is stored: specs, AWS Batch groups and the reuse digest. */
+function prepare(
+  deps: ServiceDeps,
+  componentName: string,
+  batchType: BatchType,
+  defaults: Layer | undefined,
+  jobs: JobScheduleDescription[],
+) {
+  const specs = specsOf(deps, componentName, defaults, jobs);
+  const layers = jobs as Layer[];
+  const projects = [
+    ...new Set(
+      layers.map((job) => job.project ?? defaults?.project).filter((p): p is string => p !== undefined),
+    ),
+  ];
+  const ttls = layers
+    .map((job) => job.ttlAfterFinish ?? defaults?.ttlAfterFinish)
+    .filter((t): t is number => t !== undefined);
+  return {
+    specs,
+    groups: groupJobs(specs),
+    digest: reuseDigest(
+      componentName,
+      batchType,
+      specs,
+      jobs.map((job) => job.payload),
+    ),
+    projects,
+    ttlAfterFinish: ttls.length ? Math.max(...ttls) : undefined,
+  };
+}
+
+type Prepared = ReturnType<typeof prepare>;
+
+/** The newest earlier job or batch with this digest whose jobs all Succeeded, if any is still kept. */
+async function findReusable(deps: ServiceDeps, componentName: string, batchType: BatchType, digest: string) {
+  for (const name of await deps.store.findByDigest(componentName, batchType, digest, 10)) {
+    const found = await deps.store.getBatch(name);
+    if (!found || found.batch.component !== componentName) continue;
+    const shards = await allShards(deps, found.batch, found.shard0);
+    if (countsOf(shards).Succeeded === found.batch.size) return found.batch;
+  }
+  return undefined;
+}
+
 async function recordBatch(
   deps: ServiceDeps,
   componentName: string,
   batchType: BatchType,
   batchId: string | undefined,
-  defaults: JobSpecInput | undefined,
+  prepared: Prepared,
   jobs: JobScheduleDescription[],
+  options: CreateOptions,
 ): Promise<Recorded> {
   const component = componentSettings(deps, componentName);
-  const specs = specsOf(deps, componentName, defaults, jobs);
-  const groups = groupJobs(specs);
+  const { specs, groups } = prepared;
   const order = groups.flatMap((group) => group.members);
   const created = deps.now();
   const name = newBatchName(componentName, new Date(created));
@@ -93,8 +149,17 @@ async function recordBatch(
     size: jobs.length,
     groupCount: groups.length,
     ttl: Math.ceil((created + longestRun + component.retention.maxAgeDays * DAY_MS) / 1000),
+    digest: prepared.digest,
   };
   if (batchId !== undefined) batch.batchId = batchId;
+  if (prepared.projects.length > 0) batch.projects = prepared.projects;
+  if (prepared.ttlAfterFinish !== undefined) {
+    batch.ttlAfterFinish = prepared.ttlAfterFinish;
+    // The DynamoDB TTL stays an upper bound; it must not end the record before its own ttlAfterFinish.
+    const own = Math.ceil((created + longestRun) / 1000) + prepared.ttlAfterFinish;
+    batch.ttl = Math.max(batch.ttl ?? 0, own);
+  }
+  if (options.submittedBy !== undefined) batch.submittedBy = options.submittedBy;
   // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
   if (component.payloadPath) {
     batch.payloadKey = await deps.payloads.putBatchPayloads(
@@ -140,8 +205,14 @@ export async function createJob(
   deps: ServiceDeps,
   componentName: string,
   request: JobScheduleDescription,
+  options: CreateOptions = {},
 ): Promise<JobStatus> {
-  const recorded = await recordBatch(deps, componentName, "job", request.jobId, undefined, [request]);
+  const prepared = prepare(deps, componentName, "job", undefined, [request]);
+  if (options.reuse) {
+    const earlier = await findReusable(deps, componentName, "job", prepared.digest);
+    if (earlier) return getJob(deps, componentName, jobName(earlier.name, 0));
+  }
+  const recorded = await recordBatch(deps, componentName, "job", request.jobId, prepared, [request], options);
   await submitNowOrLater(deps, recorded);
   const shard0 = await deps.store.getShard(recorded.batch.name, 0);
   return jobStatusView(recorded.batch, 0, shard0!.entries.get(0)!);
@@ -152,15 +223,16 @@ export async function createBatch(
   deps: ServiceDeps,
   componentName: string,
   request: BatchScheduleDescription,
+  options: CreateOptions = {},
 ): Promise<BatchStatus> {
-  const recorded = await recordBatch(
-    deps,
-    componentName,
-    "batch",
-    request.batchId,
-    request.defaultRadixJobComponentConfig,
-    request.jobScheduleDescriptions,
-  );
+  const jobs = request.jobScheduleDescriptions;
+  const prepared = prepare(deps, componentName, "batch", request.defaultRadixJobComponentConfig, jobs);
+  const pageOfCreate = jobs.length > CREATE_RESPONSE_MAX_JOBS ? { limit: 1 } : {};
+  if (options.reuse) {
+    const earlier = await findReusable(deps, componentName, "batch", prepared.digest);
+    if (earlier) return getBatch(deps, componentName, earlier.name, pageOfCreate);
+  }
+  const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, options);
   await submitNowOrLater(deps, recorded);
   const component = componentSettings(deps, componentName);
   const { batch } = recorded;
@@ -186,11 +258,12 @@ export async function createJobOnce(
   componentName: string,
   request: JobScheduleDescription,
   key: string,
+  options: CreateOptions = {},
 ) {
-  if (!deps.idempotency) return createJob(deps, componentName, request);
+  if (!deps.idempotency) return createJob(deps, componentName, request, options);
   let created: JobStatus | undefined;
   const name = await deps.idempotency.once(`${componentName}#job`, key, request, async () => {
-    created = await createJob(deps, componentName, request);
+    created = await createJob(deps, componentName, request, options);
     return created.name;
   });
   return created ?? getJob(deps, componentName, name);
@@ -201,11 +274,12 @@ export async function createBatchOnce(
   componentName: string,
   request: BatchScheduleDescription,
   key: string,
+  options: CreateOptions = {},
 ) {
-  if (!deps.idempotency) return createBatch(deps, componentName, request);
+  if (!deps.idempotency) return createBatch(deps, componentName, request, options);
   let created: BatchStatus | undefined;
   const name = await deps.idempotency.once(`${componentName}#batch`, key, request, async () => {
-    created = await createBatch(deps, componentName, request);
+    created = await createBatch(deps, componentName, request, options);
     return created.name;
   });
   return (

@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BatchGateway } from "../batch/gateway.js";
 import type { ComponentSettings, RuntimeConfig } from "../config/runtime.js";
 import type { JobEntry } from "../domain/job-state.js";
+import type { AuthSettings } from "../http/principal.js";
 import type { IdempotencyGuard } from "../idempotency/idempotency.js";
 import type { LogReader } from "../logs/log-reader.js";
 import type { MetricsSink } from "../observability/metrics.js";
@@ -43,6 +44,8 @@ export interface ServiceDeps {
   metrics?: MetricsSink;
   /** Reads job output (CloudWatch Logs in AWS, files locally). */
   logs?: LogReader;
+  /** How callers are identified beyond IAM (the local stack's static bearer tokens). */
+  auth?: AuthSettings;
   /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */
   localEntrypoints?: Record<string, string[]>;
 }

@@ -1,12 +1,12 @@
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
-import { applyObservation, finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
-import { nextRunAttempts } from "../domain/retry.js";
+import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { DEADLINE_REASON, isFinal } from "../domain/status.js";
 import { type GroupRecord, groupOfOrdinal, SHARD_SIZE } from "../store/job-store.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards } from "./queries.js";
-import { resubmitJob } from "./resubmit.js";
+import { type NextRun, nextEntry } from "./record-state-change.js";
+import { resubmitJob, resumeRequestedRun } from "./resubmit.js";
 import { enforceRetention } from "./retention.js";
 import { submitBatch } from "./submit.js";
 
@@ -126,7 +126,7 @@ async function reconcileBatch(
   }
   const stale: string[] = [];
   for (const job of open) {
-    const since = job.group.submittedAt ?? batch.created;
+    const since = job.entry.since ?? job.group.submittedAt ?? batch.created;
     const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
     if (now - since > job.group.spec.timeLimitSeconds * 1000) {
       await endPastDeadline(deps, name, job.ordinal, currentId);
@@ -138,15 +138,7 @@ async function reconcileBatch(
     ) {
       // The resubmitter's lease ended without the new run showing up: take the lease over, then resubmit
       // (asking Batch first whether the earlier attempt went through).
-      const { run, resubmitRequested } = job.entry;
-      const outcome = await writeEntryWithRetry(deps, name, job.ordinal, (entry) =>
-        entry.run === run && entry.resubmitRequested === resubmitRequested
-          ? { ...entry, v: entry.v + 1, resubmitRequested: now }
-          : undefined,
-      );
-      if (outcome !== "applied") continue;
-      const attempts = nextRunAttempts(job.entry, job.group.spec) ?? 1;
-      await resubmitJob(deps, name, job.ordinal, run, attempts, job.group, now, true);
+      if (!(await resumeRequestedRun(deps, name, job.ordinal, job.entry, job.group))) continue;
       report.resumed++;
     } else if (currentId && now - (job.entry.updated ?? since) > options.staleAfterMs) {
       stale.push(currentId);
@@ -168,10 +160,19 @@ async function reconcileBatch(
       stoppedAt: view.stoppedAt,
       attempts: view.attempts,
     };
-    const outcome = await writeEntryWithRetry(deps, name, ordinal, (entry) =>
-      applyObservation(entry, observation, now),
-    );
-    if (outcome === "applied") report.repaired++;
+    const group = groupOfOrdinal(groups, ordinal);
+    let nextRun: NextRun | undefined;
+    const outcome = await writeEntryWithRetry(deps, name, ordinal, (entry) => {
+      const decided = nextEntry(entry, observation, group, now);
+      nextRun = decided.nextRun;
+      return decided.next;
+    });
+    if (outcome !== "applied") continue;
+    report.repaired++;
+    if (nextRun) {
+      const { run, attempts, group: of, priority } = nextRun;
+      await resubmitJob(deps, name, ordinal, run, attempts, of, now, false, priority);
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { attemptFacts, mainContainerOf } from "../batch/attempt-facts.js";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
+import { isRepriorityCancel, resubmitWithPriority } from "../domain/rerun.js";
 import { nextRunAttempts, startNextRun } from "../domain/retry.js";
 import { type GroupRecord, groupOfOrdinal, shardOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
@@ -82,6 +83,44 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
   };
 }
 
+/** A run the scheduler submits itself after recording a change (a retry, or a priority change). */
+export interface NextRun {
+  run: number;
+  attempts: number;
+  group: GroupRecord;
+  priority?: number;
+}
+
+/**
+ * What an observation of AWS Batch makes of a job: the forward-only transition, turned into a new run
+ * when the job failed with retry budget left or was cancelled for a priority change. Shared by the
+ * events handler and the reconciler's DescribeJobs repair, so both decide alike.
+ */
+export function nextEntry(
+  entry: JobEntry,
+  observation: Observation,
+  group: GroupRecord | undefined,
+  now: number,
+): { next?: JobEntry; nextRun?: NextRun } {
+  if (group && isRepriorityCancel(entry, observation)) {
+    const again = resubmitWithPriority(entry, now);
+    const attempts = nextRunAttempts(entry, group.spec) ?? 1;
+    return { next: again, nextRun: { run: again.run, attempts, group, priority: again.priority } };
+  }
+  const next = applyObservation(entry, observation, now);
+  if (next?.status !== "Failed" || !group) return { next };
+  const attempts = nextRunAttempts(next, group.spec);
+  if (attempts === undefined) return { next };
+  // It would run again, but its time is up: the deadline, not the failure, ends it (Kubernetes).
+  if (now - (entry.since ?? group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) {
+    return {
+      next: { ...next, status: "DeadlineExceeded", message: "Job was active longer than specified deadline" },
+    };
+  }
+  const again = startNextRun(next, now);
+  return { next: again, nextRun: { run: again.run, attempts, group, priority: again.priority } };
+}
+
 export type StateChangeOutcome = EntryOutcome | "ignored" | "failed";
 
 /**
@@ -132,36 +171,23 @@ export async function recordStateChanges(
         const groups = items.some((item) => item.observation.batchStatus === "FAILED")
           ? await deps.store.listGroups(batchName)
           : [];
-        const nextRuns = new Map<number, { run: number; attempts: number; group: GroupRecord }>();
+        const nextRuns = new Map<number, NextRun>();
         const changes = items.map(({ ordinal, observation }) => ({
           slot: shardOf(ordinal).slot,
           change: (entry: JobEntry) => {
             nextRuns.delete(ordinal);
-            const next = applyObservation(entry, observation, now);
-            const group = groupOfOrdinal(groups, ordinal);
-            if (next?.status !== "Failed" || !group) return next;
-            const attempts = nextRunAttempts(next, group.spec);
-            if (attempts === undefined) return next;
-            // It would run again, but its time is up: the deadline, not the failure, ends it (Kubernetes).
-            if (now - (group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) {
-              return {
-                ...next,
-                status: "DeadlineExceeded" as const,
-                message: "Job was active longer than specified deadline",
-              };
-            }
-            const again = startNextRun(next, now);
-            nextRuns.set(ordinal, { run: again.run, attempts, group });
-            return again;
+            const decided = nextEntry(entry, observation, groupOfOrdinal(groups, ordinal), now);
+            if (decided.nextRun) nextRuns.set(ordinal, decided.nextRun);
+            return decided.next;
           },
         }));
         const results = await updateShard(deps, batchName, shard, changes);
         results.forEach((result, i) => {
           outcomes[items[i]!.index] = result;
         });
-        for (const [ordinal, { run, attempts, group }] of nextRuns) {
+        for (const [ordinal, { run, attempts, group, priority }] of nextRuns) {
           // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
-          await resubmitJob(deps, batchName, ordinal, run, attempts, group, now);
+          await resubmitJob(deps, batchName, ordinal, run, attempts, group, now, false, priority);
         }
       } catch (error) {
         deps.logger.error("recording state changes failed", {

@@ -1,7 +1,10 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
+import type { JobEntry } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
+import { nextRunAttempts } from "../domain/retry.js";
 import type { GroupRecord } from "../store/job-store.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
+import { writeEntryWithRetry } from "./entries.js";
 
 /**
  * Submits one job of a batch again, as run `run`: a plain AWS Batch job for that ordinal (its payload is
@@ -18,6 +21,8 @@ export async function resubmitJob(
   /** When this resubmission's lease began (the entry's resubmitRequested). */
   leaseFrom: number,
   checkFirst = false,
+  /** A priority asked after creation (PATCH), overriding the group's. */
+  priority?: number,
 ): Promise<string | undefined> {
   const componentName = componentOfBatch(batchName);
   const found = await deps.store.getBatch(batchName);
@@ -25,7 +30,8 @@ export async function resubmitJob(
   const component = componentSettings(deps, componentName);
   const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
   if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
-  const single: GroupRecord = { ...group, offset: ordinal, size: 1, run, state: "submitting" };
+  const spec = priority === undefined ? group.spec : { ...group.spec, priority };
+  const single: GroupRecord = { ...group, spec, offset: ordinal, size: 1, run, state: "submitting" };
   if (checkFirst) {
     const earlier = await deps.batch.findByName(queue.queue, groupJobName(batchName, single));
     const same = earlier.find((job) => job.parameters?.[PARAM_RUN] === String(run));
@@ -53,4 +59,29 @@ export async function resubmitJob(
   });
   deps.logger.info("job resubmitted", { batchName, ordinal, run, attempts, batchJobId });
   return batchJobId;
+}
+
+/**
+ * Takes over a run whose submission was requested (`resubmitRequested`) but not seen in AWS Batch: a
+ * conditional write renews the lease (so two resumers never both submit), then the run is submitted,
+ * asking Batch first whether the earlier submitter's call went through. False when another one has it.
+ */
+export async function resumeRequestedRun(
+  deps: ServiceDeps,
+  batchName: string,
+  ordinal: number,
+  entry: JobEntry,
+  group: GroupRecord,
+): Promise<boolean> {
+  const { run, resubmitRequested } = entry;
+  const now = deps.now();
+  const outcome = await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
+    current.run === run && current.resubmitRequested === resubmitRequested
+      ? { ...current, v: current.v + 1, resubmitRequested: now }
+      : undefined,
+  );
+  if (outcome !== "applied") return false;
+  const attempts = nextRunAttempts(entry, group.spec) ?? 1;
+  await resubmitJob(deps, batchName, ordinal, run, attempts, group, now, true, entry.priority);
+  return true;
 }

@@ -8,7 +8,8 @@ import { countsOf } from "./views.js";
 /**
  * Radix's history rule, per job component and kind (single jobs, batches): keep the `succeeded` latest
  * Succeeded and the `failed` latest Failed ones (defaults 10 and 10), delete older ones with their
- * payloads. It walks the component's listing index newest first (a Query, never a scan) and stops at
+ * payloads; a job or batch created with `ttlAfterFinish` is instead deleted that many seconds after it
+ * ended. It walks the component's listing index newest first (a Query, never a scan) and stops at
  * what it may keep; records also carry a DynamoDB TTL (`maxAgeDays`) as the upper bound.
  */
 export async function enforceRetention(
@@ -30,6 +31,15 @@ export async function enforceRetention(
         stopRequested: batch.stopRequested !== undefined,
       };
       if (!allEnded(facts)) continue;
+      if (batch.ttlAfterFinish !== undefined) {
+        // Its own ttlAfterFinish replaces the count rule: deleted that long after its last job ended.
+        const ended = Math.max(batch.created, ...shards.map((shard) => shard.ended ?? 0));
+        if (deps.now() >= ended + batch.ttlAfterFinish * 1000) {
+          await deleteWhole(deps, batch);
+          deleted++;
+        }
+        continue;
+      }
       const status = batchStatusOf(facts, batchStatusRules);
       // Stopped and DeadlineExceeded count with the failures, as Kubernetes keeps them (failedJobsHistoryLimit).
       const bucket = status === "Succeeded" ? "Succeeded" : "Failed";

@@ -86,6 +86,10 @@ export function jobStatusView(
   if (entry.statusReason) view.statusReason = entry.statusReason;
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
   view.phaseSeconds = phaseSeconds(batch.created, entry, now);
+  if (entry.restarted !== undefined) view.restart = rfc3339(entry.restarted) ?? undefined;
+  if (entry.priority !== undefined) view.priority = entry.priority;
+  if (batch.projects?.length === 1) view.project = batch.projects[0];
+  if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
   return view;
 }
 
@@ -138,5 +142,7 @@ export function batchStatusView(
     totalJobs: batch.size,
   };
   if (batch.batchId !== undefined) view.batchId = batch.batchId;
+  if (batch.projects?.length === 1) view.project = batch.projects[0];
+  if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
   return view;
 }

@@ -15,6 +15,8 @@ import {
   type GroupRecord,
   type GroupState,
   type JobStore,
+  type ListedBatch,
+  type ListingQuery,
   type Page,
   SHARD_SIZE,
   type ShardState,
@@ -40,6 +42,7 @@ const groupKey = (index: number) => `G#${String(index).padStart(5, "0")}`;
 const listKey = (component: string, type: BatchType) => `L#${component}#${type}`;
 const countAttr = (status: string) => `n_${status}`;
 const ACTIVE = "ACTIVE";
+const digestKey = (component: string, type: BatchType, digest: string) => `D#${component}#${type}#${digest}`;
 
 /** BatchWriteItem takes at most 25 requests; unprocessed ones are retried with backoff. */
 const BATCH_WRITE_LIMIT = 25;
@@ -77,6 +80,10 @@ function toBatch(item: Item): BatchRecord {
     payloadKey: item.payloadKey as string | undefined,
     stopRequested: item.stopRequested as number | undefined,
     ttl: item.ttl as number | undefined,
+    projects: item.projects as string[] | undefined,
+    submittedBy: item.submittedBy as string | undefined,
+    ttlAfterFinish: item.ttlAfterFinish as number | undefined,
+    digest: item.digest as string | undefined,
   };
 }
 
@@ -117,6 +124,15 @@ export class DynamoJobStore implements JobStore {
     }
     for (const group of groups)
       items.push({ ...group, pk: pk(batch.name), sk: groupKey(group.index), ttl: batch.ttl });
+    if (batch.digest !== undefined) {
+      // The reuse index: one small item per digest version, newest first by its sort key.
+      items.push({
+        pk: digestKey(batch.component, batch.batchType, batch.digest),
+        sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
+        batchName: batch.name,
+        ttl: batch.ttl,
+      });
+    }
     await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
   }
 
@@ -291,6 +307,68 @@ export class DynamoJobStore implements JobStore {
         ConditionExpression: "attribute_exists(pk)",
       }),
     );
+  }
+
+  async reopenBatch(batch: BatchRecord) {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(batch.name), sk: shardKey(0) },
+        UpdateExpression: "SET gsi2pk = :active, gsi2sk = :sk REMOVE stopRequested",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: {
+          ":active": ACTIVE,
+          ":sk": `${new Date(batch.created).toISOString()}#${batch.name}`,
+        },
+      }),
+    );
+  }
+
+  async queryListing(component: string, batchType: BatchType, query: ListingQuery) {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // Listing keys are `<created ISO>#<name>`; '~' sorts after every name character.
+    const lower = query.createdFrom === undefined ? "0" : iso(query.createdFrom);
+    const upper = query.createdBefore === undefined ? "9" : `${iso(query.createdBefore - 1)}#~`;
+    const gsi1pk = listKey(component, batchType);
+    let startKey: Item | undefined = query.after
+      ? {
+          gsi1pk,
+          gsi1sk: query.after,
+          pk: pk(query.after.slice(query.after.indexOf("#") + 1)),
+          sk: shardKey(0),
+        }
+      : undefined;
+    const listed: ListedBatch[] = [];
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :key AND gsi1sk BETWEEN :lower AND :upper",
+          ExpressionAttributeValues: { ":key": gsi1pk, ":lower": lower, ":upper": upper },
+          ScanIndexForward: query.ascending,
+          Limit: query.limit - listed.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? [])
+        listed.push({ batch: toBatch(item), shard0: toShard(item), listingKey: String(item.gsi1sk) });
+      startKey = result.LastEvaluatedKey;
+    } while (startKey && listed.length < query.limit);
+    return listed;
+  }
+
+  async findByDigest(component: string, batchType: BatchType, digest: string, limit: number) {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": digestKey(component, batchType, digest) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map((item) => String(item.batchName));
   }
 
   private async queryIndex(

@@ -33,6 +33,14 @@ export interface BatchRecord {
   stopRequested?: number;
   /** Epoch seconds after which DynamoDB may delete the records. */
   ttl?: number;
+  /** Projects (fair-share identifiers) the batch's jobs were submitted to, when they named one. */
+  projects?: string[];
+  /** The caller that created it (IAM principal ARN in AWS, the token's principal locally). */
+  submittedBy?: string;
+  /** Seconds after the batch ended that it is deleted, instead of the retention rule (Run:AI ttlAfterFinish). */
+  ttlAfterFinish?: number;
+  /** Digest of the effective specs and payloads (reuse: find an earlier identical Succeeded one). */
+  digest?: string;
 }
 
 export type GroupState = "pending" | "submitting" | "submitted" | "failed";
@@ -89,6 +97,25 @@ export interface ShardWrite {
   ended?: number;
 }
 
+/** A range of a component's listing (created time order) and where to resume it. */
+export interface ListingQuery {
+  /** Only batches created at or after this time (epoch ms). */
+  createdFrom?: number;
+  /** Only batches created before this time (epoch ms). */
+  createdBefore?: number;
+  ascending: boolean;
+  /** Resume after the batch with this listing key (`listingKey` of an earlier item). */
+  after?: string;
+  limit: number;
+}
+
+export interface ListedBatch {
+  batch: BatchRecord;
+  shard0: ShardState;
+  /** The batch's position in its listing, to resume after it. */
+  listingKey: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextToken?: string;
@@ -118,9 +145,15 @@ export interface JobStore {
     batchType: BatchType,
     page: { limit?: number; nextToken?: string },
   ): Promise<Page<{ batch: BatchRecord; shard0: ShardState }>>;
+  /** Batches of a component and type in created order within a time range (the listing index, no scan). */
+  queryListing(component: string, batchType: BatchType, query: ListingQuery): Promise<ListedBatch[]>;
   deleteBatch(name: string, shardCount: number, groupCount: number): Promise<void>;
+  /** Names of batches recorded with this reuse digest, newest first (some may be deleted since). */
+  findByDigest(component: string, batchType: BatchType, digest: string, limit: number): Promise<string[]>;
   /** Batches that may still have jobs without a final status (a sparse index: ended ones leave it). */
   listActiveBatches(page: { limit?: number; nextToken?: string }): Promise<Page<string>>;
   /** Takes an ended batch out of the active index. */
   markBatchSettled(name: string): Promise<void>;
+  /** A restart: the batch is active again (back in the active index) and no longer being stopped. */
+  reopenBatch(batch: BatchRecord): Promise<void>;
 }

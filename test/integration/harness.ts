@@ -11,7 +11,12 @@ import { type LocalStack, type LocalStackOptions, startLocalStack } from "#lib/l
 /** A local stack for one test file: real SDK clients against dynalite, s3rver and the Batch emulator. */
 export interface TestStack extends LocalStack {
   url: string;
-  api: <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+  api: <T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; body: T; headers: Headers }>;
   stop(): Promise<void>;
 }
 
@@ -32,10 +37,15 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     batch: { stepDelayMs: 10, maxConcurrentJobs: 8, ...options.batch },
   });
   const url = Object.values(stack.urls)[0]!;
-  const api = async <T>(method: string, path: string, body?: unknown) => {
+  const api = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${url}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await response.text();
@@ -45,7 +55,7 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, body: parsed as T };
+    return { status: response.status, body: parsed as T, headers: response.headers };
   };
   return {
     ...stack,

@@ -1,0 +1,230 @@
+import { BadRequestError, NotFoundError } from "../api/errors.js";
+import type { BatchStatus, JobStatus } from "../api/schemas.js";
+import type { JobEntry } from "../domain/job-state.js";
+import {
+  canReprioritize,
+  RESTARTABLE_BY_DEFAULT,
+  requestPriority,
+  restartEntry,
+  restartRefusal,
+} from "../domain/rerun.js";
+import { nextRunAttempts } from "../domain/retry.js";
+import { isFinal, REPRIORITIZE_REASON } from "../domain/status.js";
+import {
+  type BatchRecord,
+  type GroupRecord,
+  groupOfOrdinal,
+  SHARD_SIZE,
+  shardOf,
+} from "../store/job-store.js";
+import type { ServiceDeps } from "./deps.js";
+import { updateShard, writeEntryWithRetry } from "./entries.js";
+import { allShards, findBatch, findJob, getBatch, getJob } from "./queries.js";
+import { currentBatchJobId } from "./reconcile.js";
+import { resubmitJob } from "./resubmit.js";
+
+/** Parallel SubmitJob calls of a restart (AWS Batch allows 50 a second per account). */
+const RESUBMIT_CONCURRENCY = 4;
+
+async function runAll<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/**
+ * Submits the new runs of restarted jobs. A submission that fails here is not lost: the job keeps
+ * `resubmitRequested`, and the reconciler resumes it once the lease ends, asking Batch first.
+ */
+async function submitRestarted(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  restarted: { ordinal: number; entry: JobEntry }[],
+) {
+  const groups = await deps.store.listGroups(batch.name);
+  await runAll(restarted, RESUBMIT_CONCURRENCY, async ({ ordinal, entry }) => {
+    const group = groupOfOrdinal(groups, ordinal);
+    if (!group) return;
+    try {
+      const attempts = nextRunAttempts(entry, group.spec) ?? 1;
+      await resubmitJob(
+        deps,
+        batch.name,
+        ordinal,
+        entry.run,
+        attempts,
+        group,
+        entry.resubmitRequested!,
+        false,
+        entry.priority,
+      );
+    } catch (error) {
+      deps.logger.warn("restart submission interrupted; the reconciler resumes it", {
+        batchName: batch.name,
+        ordinal,
+        error,
+      });
+    }
+  });
+}
+
+/**
+ * POST /jobs/{name}/restart: an ended job runs again as a new run of the same named job (Radix offers
+ * this only in its console). Earlier attempts stay in its history; backoffLimit and timeLimitSeconds
+ * count afresh from the restart.
+ */
+export async function restartJob(deps: ServiceDeps, componentName: string, name: string): Promise<JobStatus> {
+  const { batch, ordinal } = await findJob(deps, componentName, name);
+  let restarted: JobEntry | undefined;
+  const outcome = await writeEntryWithRetry(deps, batch.name, ordinal, (entry) => {
+    const refusal = restartRefusal(entry);
+    if (refusal) throw new BadRequestError(`job ${name} cannot be restarted: ${refusal}`);
+    restarted = restartEntry(entry, deps.now());
+    return restarted;
+  });
+  if (outcome === "missing" || !restarted) throw new NotFoundError("job", name);
+  await deps.store.reopenBatch(batch);
+  await submitRestarted(deps, batch, [{ ordinal, entry: restarted }]);
+  return getJob(deps, componentName, name);
+}
+
+/**
+ * POST /batches/{name}/restart: reruns the batch's Failed, Stopped and DeadlineExceeded jobs (with
+ * `all`, every ended job), each as a new run of the same named job; Succeeded jobs are kept as they are.
+ * One conditional write per shard of 100 jobs.
+ */
+export async function restartBatch(
+  deps: ServiceDeps,
+  componentName: string,
+  name: string,
+  options: { all?: boolean } = {},
+): Promise<BatchStatus> {
+  const { batch, shard0 } = await findBatch(deps, componentName, name);
+  const shards = await allShards(deps, batch, shard0);
+  const wanted = (entry: JobEntry) =>
+    options.all ? isFinal(entry.status) : RESTARTABLE_BY_DEFAULT.has(entry.status);
+  const restarted = new Map<number, JobEntry>();
+  const now = deps.now();
+  await deps.store.reopenBatch(batch);
+  for (const shard of shards) {
+    const slots = [...shard.entries].filter(([, entry]) => wanted(entry) && !restartRefusal(entry));
+    if (slots.length === 0) continue;
+    await updateShard(
+      deps,
+      batch.name,
+      shard.index,
+      slots.map(([slot]) => ({
+        slot,
+        change: (entry: JobEntry) => {
+          // A shard write lost to a concurrent change runs the changes again: the last run counts.
+          const ordinal = shard.index * SHARD_SIZE + slot;
+          restarted.delete(ordinal);
+          if (!wanted(entry) || restartRefusal(entry)) return undefined;
+          const next = restartEntry(entry, now);
+          restarted.set(ordinal, next);
+          return next;
+        },
+      })),
+    );
+  }
+  if (restarted.size === 0) {
+    const which = options.all ? "ended" : "failed, stopped or past-deadline";
+    throw new BadRequestError(`batch ${name} has no ${which} jobs to restart`);
+  }
+  deps.logger.info("batch restarted", { batchName: name, jobs: restarted.size });
+  await submitRestarted(
+    deps,
+    batch,
+    [...restarted].map(([ordinal, entry]) => ({ ordinal, entry })),
+  );
+  return getBatch(deps, componentName, name, batch.size > 1000 ? { limit: 1000 } : {});
+}
+
+/** Reprioritizes the waiting jobs of one shard; returns how many were reached. */
+async function reprioritizeShard(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  shard: number,
+  slots: number[],
+  groups: GroupRecord[],
+  priority: number,
+): Promise<number> {
+  const now = deps.now();
+  const asked = new Map<number, JobEntry>();
+  await updateShard(
+    deps,
+    batch.name,
+    shard,
+    slots.map((slot) => ({
+      slot,
+      change: (entry: JobEntry) => {
+        const ordinal = shard * SHARD_SIZE + slot;
+        asked.delete(ordinal);
+        const group = groupOfOrdinal(groups, ordinal);
+        if (!group || !canReprioritize(entry) || !currentBatchJobId(group, ordinal, entry)) return undefined;
+        const next = requestPriority(entry, priority, now);
+        if (next) asked.set(ordinal, next);
+        return next;
+      },
+    })),
+  );
+  let reached = 0;
+  for (const [ordinal, entry] of asked) {
+    const group = groupOfOrdinal(groups, ordinal)!;
+    const batchJobId = currentBatchJobId(group, ordinal, entry)!;
+    // Batch cannot change a container job's priority in place: the waiting job is cancelled, and its
+    // FAILED event (with this reason, no attempt) submits the next run with the new priority. A job that
+    // started meanwhile is not cancelled (CancelJob leaves STARTING/RUNNING jobs alone) and just runs.
+    await deps.batch.cancel(batchJobId, `${REPRIORITIZE_REASON} (priority ${priority})`);
+    reached++;
+  }
+  return reached;
+}
+
+export interface PriorityChange {
+  priority: number;
+}
+
+/** PATCH /jobs/{name}: changes the priority of a waiting job (Arvados update, Run:AI priority). */
+export async function changeJobPriority(
+  deps: ServiceDeps,
+  componentName: string,
+  name: string,
+  change: PriorityChange,
+): Promise<JobStatus> {
+  const { batch, ordinal, entry } = await findJob(deps, componentName, name);
+  if (!canReprioritize(entry)) {
+    throw new BadRequestError(
+      `job ${name} is no longer waiting (${entry.status}); its priority cannot change`,
+    );
+  }
+  const groups = await deps.store.listGroups(batch.name);
+  const { shard, slot } = shardOf(ordinal);
+  const reached = await reprioritizeShard(deps, batch, shard, [slot], groups, change.priority);
+  if (reached === 0 && entry.priority !== change.priority) {
+    throw new BadRequestError(`job ${name} is not in AWS Batch yet; try again in a moment`);
+  }
+  return getJob(deps, componentName, name);
+}
+
+/** PATCH /batches/{name}: changes the priority of the batch's waiting jobs. */
+export async function changeBatchPriority(
+  deps: ServiceDeps,
+  componentName: string,
+  name: string,
+  change: PriorityChange,
+): Promise<BatchStatus> {
+  const { batch, shard0 } = await findBatch(deps, componentName, name);
+  const shards = await allShards(deps, batch, shard0);
+  const groups = await deps.store.listGroups(batch.name);
+  let reached = 0;
+  for (const shard of shards) {
+    const slots = [...shard.entries].filter(([, entry]) => canReprioritize(entry)).map(([slot]) => slot);
+    if (slots.length > 0)
+      reached += await reprioritizeShard(deps, batch, shard.index, slots, groups, change.priority);
+  }
+  deps.logger.info("batch reprioritized", { batchName: name, priority: change.priority, jobs: reached });
+  return getBatch(deps, componentName, name, batch.size > 1000 ? { limit: 1000 } : {});
+}
