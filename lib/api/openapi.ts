@@ -1,10 +1,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import * as z from "zod";
+import { listQuerySchema, NEXT_TOKEN_HEADER } from "./list-query.js";
 import {
   batchScheduleDescriptionSchema,
   batchStatusSchema,
   jobScheduleDescriptionSchema,
   jobStatusSchema,
+  priorityChangeSchema,
   statusSchema,
 } from "./schemas.js";
 
@@ -21,6 +23,7 @@ const errors = (...codes: number[]) =>
         description:
           {
             400: "Bad request",
+            401: "No known bearer token (local stack with tokens configured)",
             403: "Forbidden",
             404: "Not found",
             409: "Conflict",
@@ -36,6 +39,29 @@ const ok = (description: string, schema: z.ZodType) => ({
   200: { description, content: { "application/json": { schema } } },
 });
 
+/** Every route may answer these when authentication or project access rules are configured. */
+const AUTH_ERRORS = [401, 403];
+
+const reuseQuery = z.object({
+  reuse: z.enum(["true", "false"]).optional().meta({
+    description:
+      "Beyond Radix (Arvados find_or_create): answer with an earlier Succeeded job/batch with the same effective spec and payloads instead of running it again",
+  }),
+});
+
+const listed = (description: string, schema: z.ZodType) => ({
+  200: {
+    description,
+    headers: {
+      [NEXT_TOKEN_HEADER]: {
+        description: "Present when more items match: pass it back as nextToken",
+        schema: { type: "string" as const },
+      },
+    },
+    content: { "application/json": { schema } },
+  },
+});
+
 const jobName = z.object({ jobName: z.string().meta({ description: "Name of the job" }) });
 const batchName = z.object({ batchName: z.string().meta({ description: "Name of the batch" }) });
 
@@ -49,8 +75,11 @@ export function buildOpenApiDocument(serverUrl = "/") {
     operationId: "createJob",
     tags: ["Job"],
     summary: "Create job",
-    request: { body: { ...json(jobScheduleDescriptionSchema), required: true } },
-    responses: { ...ok("Successful create job", jobStatusSchema), ...errors(400, 404, 422, 500) },
+    request: { query: reuseQuery, body: { ...json(jobScheduleDescriptionSchema), required: true } },
+    responses: {
+      ...ok("Successful create job", jobStatusSchema),
+      ...errors(400, ...AUTH_ERRORS, 404, 409, 422, 500),
+    },
   });
   registry.registerPath({
     method: "get",
@@ -58,7 +87,13 @@ export function buildOpenApiDocument(serverUrl = "/") {
     operationId: "getJobs",
     tags: ["Job"],
     summary: "Gets jobs",
-    responses: { ...ok("Successful get jobs", z.array(jobStatusSchema)), ...errors(500) },
+    description:
+      "Without parameters: every single job, newest first (Radix). With filters (beyond Radix): single jobs, or with batchName/batchId the jobs of those batches; paged with limit and the X-Next-Token header.",
+    request: { query: listQuerySchema },
+    responses: {
+      ...listed("Successful get jobs", z.array(jobStatusSchema)),
+      ...errors(...AUTH_ERRORS, 404, 422, 500),
+    },
   });
   registry.registerPath({
     method: "post",
@@ -111,7 +146,7 @@ export function buildOpenApiDocument(serverUrl = "/") {
     },
     responses: {
       200: { description: "The log text", content: { "text/plain": { schema: z.string() } } },
-      ...errors(404, 500),
+      ...errors(404, 422, 500),
     },
   });
 
@@ -121,8 +156,11 @@ export function buildOpenApiDocument(serverUrl = "/") {
     operationId: "createBatch",
     tags: ["Batch"],
     summary: "Create batch",
-    request: { body: { ...json(batchScheduleDescriptionSchema), required: true } },
-    responses: { ...ok("Successful create batch", batchStatusSchema), ...errors(400, 404, 422, 500) },
+    request: { query: reuseQuery, body: { ...json(batchScheduleDescriptionSchema), required: true } },
+    responses: {
+      ...ok("Successful create batch", batchStatusSchema),
+      ...errors(400, ...AUTH_ERRORS, 404, 409, 422, 500),
+    },
   });
   registry.registerPath({
     method: "get",
@@ -130,7 +168,13 @@ export function buildOpenApiDocument(serverUrl = "/") {
     operationId: "getBatches",
     tags: ["Batch"],
     summary: "Gets batches",
-    responses: { ...ok("Successful get batches", z.array(batchStatusSchema)), ...errors(500) },
+    description:
+      "Without parameters: every batch without its jobs, newest first (Radix). With filters (beyond Radix): paged with limit and the X-Next-Token header.",
+    request: { query: listQuerySchema.omit({ batchName: true, jobId: true }) },
+    responses: {
+      ...listed("Successful get batches", z.array(batchStatusSchema)),
+      ...errors(...AUTH_ERRORS, 422, 500),
+    },
   });
   registry.registerPath({
     method: "post",
@@ -198,7 +242,60 @@ export function buildOpenApiDocument(serverUrl = "/") {
     responses: { ...ok("Successful stop batch job", statusSchema), ...errors(400, 404, 500) },
   });
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  registry.registerPath({
+    method: "patch",
+    path: "/jobs/{jobName}",
+    operationId: "updateJob",
+    tags: ["Job"],
+    summary: "Change the priority of a waiting job (beyond Radix)",
+    description:
+      "AWS Batch cannot change a waiting container job's priority in place: the job is cancelled and submitted again with the new priority, under the same name. A job that already started keeps running.",
+    request: { params: jobName, body: { ...json(priorityChangeSchema), required: true } },
+    responses: { ...ok("The job", jobStatusSchema), ...errors(400, ...AUTH_ERRORS, 404, 422, 500) },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/jobs/{jobName}/restart",
+    operationId: "restartJob",
+    tags: ["Job"],
+    summary: "Run an ended job again as a new run of the same name (beyond Radix)",
+    request: { params: jobName },
+    responses: { ...ok("The restarted job", jobStatusSchema), ...errors(400, ...AUTH_ERRORS, 404, 500) },
+  });
+  registry.registerPath({
+    method: "patch",
+    path: "/batches/{batchName}",
+    operationId: "updateBatch",
+    tags: ["Batch"],
+    summary: "Change the priority of the batch's waiting jobs (beyond Radix)",
+    request: { params: batchName, body: { ...json(priorityChangeSchema), required: true } },
+    responses: { ...ok("The batch", batchStatusSchema), ...errors(400, ...AUTH_ERRORS, 404, 422, 500) },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/batches/{batchName}/restart",
+    operationId: "restartBatch",
+    tags: ["Batch"],
+    summary: "Run the batch's failed, stopped and past-deadline jobs again (beyond Radix)",
+    request: {
+      params: batchName,
+      query: z.object({
+        all: z.enum(["true", "false"]).optional().meta({ description: "Also rerun the Succeeded jobs" }),
+      }),
+    },
+    responses: { ...ok("The batch", batchStatusSchema), ...errors(400, ...AUTH_ERRORS, 404, 422, 500) },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/batches/{batchName}/jobs/{jobName}/restart",
+    operationId: "restartBatchJob",
+    tags: ["Batch"],
+    summary: "Run one ended job of a batch again (beyond Radix)",
+    request: { params: batchName.extend(jobName.shape) },
+    responses: { ...ok("The restarted job", jobStatusSchema), ...errors(400, ...AUTH_ERRORS, 404, 500) },
+  });
+
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
       title: "Radix-compatible job scheduler on AWS Batch",
@@ -207,4 +304,20 @@ export function buildOpenApiDocument(serverUrl = "/") {
     },
     servers: [{ url: `${serverUrl.replace(/\/$/, "")}/api/v1` }],
   });
+  // Authentication (401) and project access rules (403) apply to every operation.
+  const statusRef = { $ref: "#/components/schemas/Status" };
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(
+      operations as Record<string, { responses?: Record<string, unknown> }>,
+    )) {
+      if (!operation?.responses) continue;
+      for (const code of AUTH_ERRORS) {
+        operation.responses[String(code)] ??= {
+          description: code === 401 ? "No known bearer token" : "Forbidden by the project's access rules",
+          content: { "application/json": { schema: statusRef } },
+        };
+      }
+    }
+  }
+  return document;
 }

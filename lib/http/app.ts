@@ -35,6 +35,8 @@ const openApiDocument = () => {
 type Event = APIGatewayProxyEvent;
 type Handler = (event: Event, caller: Caller) => Promise<unknown>;
 
+const PUBLIC_PATHS = new Set(["/api/v1/openapi.json", "/api/v1/docs"]);
+
 /** The largest page of a batch's jobs one GET returns. */
 const MAX_PAGE = 10_000;
 
@@ -277,7 +279,8 @@ export function createApiHandler(deps: ServiceDeps, component: string) {
     method,
     path,
     handler: async (event: Event) => {
-      const caller: Caller = { principal: principalOf(event, deps.auth) };
+      // The API document and its page are public; everything else knows its caller.
+      const caller: Caller = PUBLIC_PATHS.has(path) ? {} : { principal: principalOf(event, deps.auth) };
       const result = await run(event, caller);
       if (result instanceof TextBody) return text(200, result);
       if (result instanceof WithHeaders) return jsonWithHeaders(200, result);

@@ -7,6 +7,7 @@ import type { JobStatus } from "#lib/api/schemas.js";
 import { loadConfigFile } from "#lib/config/load.js";
 import type { DeploymentConfig } from "#lib/config/schema.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "#lib/local/stack.js";
+import { ContractCheck, type OpenApiDocument } from "./contract.js";
 
 /** A local stack for one test file: real SDK clients against dynalite, s3rver and the Batch emulator. */
 export interface TestStack extends LocalStack {
@@ -37,6 +38,8 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     batch: { stepDelayMs: 10, maxConcurrentJobs: 8, ...options.batch },
   });
   const url = Object.values(stack.urls)[0]!;
+  const served = await fetch(`${url}/api/v1/openapi.json`);
+  const contract = new ContractCheck((await served.json()) as OpenApiDocument);
   const api = async <T>(
     method: string,
     path: string,
@@ -55,6 +58,15 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     } catch {
       // not JSON: keep the text
     }
+    // Every answer a test sees must be one the served OpenAPI document describes.
+    const problems = contract.check(
+      method,
+      path,
+      response.status,
+      parsed,
+      response.headers.get("content-type"),
+    );
+    expect(problems, "answer matches the OpenAPI document").toEqual([]);
     return { status: response.status, body: parsed as T, headers: response.headers };
   };
   return {

@@ -66,7 +66,7 @@ describe("single jobs on the local stack", () => {
       async () => (await stack.api<Job>("GET", `/api/v1/jobs/${created.name}`)).body.status === "Running",
     );
     const stop = await stack.api<Result>("POST", `/api/v1/jobs/${created.name}/stop`);
-    expect(stop).toEqual({
+    expect({ status: stop.status, body: stop.body }).toEqual({
       status: 200,
       body: { status: "Success", message: `job ${created.name} successfully stopped`, code: 200 },
     });
