@@ -25,7 +25,8 @@ interface Running {
 /**
  * Run mode: takes RUNNABLE units from the scheduler while fewer than `maxConcurrentJobs` attempts are
  * STARTING/RUNNING, runs each as a {@link LocalTask}, enforces the attempt timeout and hands the result
- * to the lifecycle (SUCCEEDED, retry or FAILED).
+ * to the lifecycle (SUCCEEDED, retry or FAILED). Tells the scheduler when an attempt starts and ends,
+ * which a fair-share policy needs to know what each share is running.
  */
 export class AttemptRunner {
   private readonly queued = new Set<string>();
@@ -125,9 +126,11 @@ export class AttemptRunner {
       }),
     };
     this.running.set(id, running);
+    this.scheduler.started(unit);
     running.task.done.then((result) => {
       clearTimeout(running.timer);
       this.running.delete(id);
+      this.scheduler.finished(unit); // before the closing check: close() frees the slots too
       if (this.book.closing) return; // still RUNNING in the saved state: a restart fails it as host loss
       this.book.endAttempt(unit, result);
       this.pump();

@@ -8,6 +8,7 @@ import {
   optionalObject,
   requireString,
   retryStrategyOf,
+  schedulingPriorityOf,
   stringList,
   timeoutOf,
   validateName,
@@ -72,6 +73,7 @@ export class DefinitionRegistry {
     }
     retryStrategyOf(input.retryStrategy);
     timeoutOf(input.timeout);
+    schedulingPriorityOf(input, "schedulingPriority");
     const revisions = this.byName.get(name) ?? [];
     const { jobDefinitionName: _, ...body } = input;
     const record: DefinitionRecord = { name, revision: revisions.length + 1, status: "ACTIVE", body };

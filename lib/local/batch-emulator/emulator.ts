@@ -5,11 +5,12 @@ import { DefinitionRegistry } from "./definitions.js";
 import { JobBook } from "./engine.js";
 import { clientError, serverError, tooManyRequests } from "./errors.js";
 import { EventDelivery } from "./event-delivery.js";
+import { FairShareScheduler } from "./fair-share.js";
 import { Faults } from "./faults.js";
 import { serveBatchApi } from "./http-server.js";
 import { createOperations } from "./operations.js";
 import { StatePersistence } from "./persistence.js";
-import { PriorityScheduler } from "./scheduler.js";
+import { PriorityScheduler, type RunnableQueue } from "./scheduler.js";
 import { Stats } from "./stats.js";
 import { buildTaskSpec } from "./task-spec.js";
 import { type BatchEmulator, type BatchEmulatorOptions, S } from "./types.js";
@@ -17,6 +18,10 @@ import { Walker } from "./walker.js";
 
 /** The message of an injected ServerException (AWS gives no detail either). */
 const INJECTED_ERROR = "Internal Server Error";
+
+/** Fair share when weights are configured; else AWS's order without a scheduling policy. */
+const schedulerFor = (shareWeights: Record<string, number> | undefined): RunnableQueue =>
+  shareWeights ? new FairShareScheduler(shareWeights) : new PriorityScheduler();
 
 /**
  * Starts the local AWS Batch API on 127.0.0.1: the real `@aws-sdk/client-batch` works against `url`.
@@ -59,7 +64,7 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
   );
   const runner =
     mode === "run"
-      ? new AttemptRunner(book, new PriorityScheduler(), {
+      ? new AttemptRunner(book, schedulerFor(options.shareWeights), {
           dataDir: naming.dataDir,
           maxConcurrentJobs: Math.max(1, options.maxConcurrentJobs ?? 4),
           killGraceMs: options.killGraceMs ?? 2000,

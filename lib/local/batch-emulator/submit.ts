@@ -13,6 +13,7 @@ import {
   optionalString,
   requireString,
   retryStrategyOf,
+  schedulingPriorityOf,
   stringMap,
   timeoutOf,
   validateName,
@@ -62,9 +63,8 @@ export function createJob(input: Json, bodyBytes: number, context: SubmitContext
   if (dependsOn !== undefined && dependsOn !== null && (!Array.isArray(dependsOn) || dependsOn.length > 20))
     throw clientError("dependsOn must be a list of at most 20 job dependencies");
   const priority =
-    optionalInteger(input, "schedulingPriorityOverride") ?? optionalInteger(body, "schedulingPriority");
-  if (priority !== undefined && (priority < 0 || priority > 9999))
-    throw clientError("schedulingPriorityOverride must be between 0 and 9999");
+    schedulingPriorityOf(input, "schedulingPriorityOverride") ??
+    schedulingPriorityOf(body, "schedulingPriority");
   const shareIdentifier = optionalString(input, "shareIdentifier");
   const propagateTags = input.propagateTags ?? body.propagateTags;
   const task = buildTaskSpec(body, input, parameters);

@@ -37,6 +37,15 @@ export interface BatchEmulatorOptions {
   statusOnlyEvents?: "all" | "terminal";
   /** Job attempts in STARTING/RUNNING at once in "run" mode (default 4); others stay RUNNABLE. */
   maxConcurrentJobs?: number;
+  /**
+   * Fair-share scheduling (run mode), as a job queue with a fair-share scheduling policy: share
+   * identifier -> weight, higher = more slots (AWS's `weightFactor` is the inverse: lower = more). The
+   * `maxConcurrentJobs` slots are shared among the `shareIdentifier`s with RUNNABLE jobs in proportion to
+   * their weight; shares not listed, and jobs without a shareIdentifier (one default share), weigh 1.
+   * Within a share: higher schedulingPriority first, then submission order. Absent (default): no
+   * policy, one queue by schedulingPriority, then submission order.
+   */
+  shareWeights?: Record<string, number>;
   /** Pause between the queued states SUBMITTED->PENDING->RUNNABLE->STARTING (default 50). */
   stepDelayMs?: number;
   /** Parallel onEvent deliveries (default 8); failures are retried with backoff up to 10 times. */

@@ -12,6 +12,7 @@ export const LIMITS = {
   minAttemptSeconds: 60,
   describeJobs: 100,
   reasonChars: 1024,
+  schedulingPriority: { min: 0, max: 9999 },
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -48,6 +49,15 @@ export function optionalInteger(input: Json, field: string): number | undefined 
   const value = input[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" || !Number.isInteger(value)) throw clientError(`${field} must be an integer`);
+  return value;
+}
+
+/** SubmitJob's `schedulingPriorityOverride` or a job definition's `schedulingPriority`: 0..9999. */
+export function schedulingPriorityOf(input: Json, field: string): number | undefined {
+  const value = optionalInteger(input, field);
+  const { min, max } = LIMITS.schedulingPriority;
+  if (value !== undefined && (value < min || value > max))
+    throw clientError(`${field} must be between ${min} and ${max} (got ${value})`);
   return value;
 }
 
