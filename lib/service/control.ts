@@ -4,7 +4,7 @@ import { allEnded } from "../domain/aggregate.js";
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { resolveJobInBatch } from "../domain/names.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
-import { type BatchRecord, groupOfOrdinal, shardCountOf } from "../store/job-store.js";
+import { type BatchRecord, groupOfOrdinal, type ShardState, shardCountOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob } from "./queries.js";
@@ -59,7 +59,12 @@ export async function stopJobInBatch(
   return success(`job ${name} in the batch ${batchName} successfully stopped`);
 }
 
-async function stopWholeBatch(deps: ServiceDeps, batch: BatchRecord, ended: boolean) {
+async function stopWholeBatch(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  ended: boolean,
+  shards: readonly ShardState[],
+) {
   if (ended) throw new BadRequestError(`batch ${batch.name} has already ended and cannot be stopped`);
   await deps.store.markBatchStopRequested(batch.name, deps.now());
   for (const group of await deps.store.listGroups(batch.name)) {
@@ -67,13 +72,27 @@ async function stopWholeBatch(deps: ServiceDeps, batch: BatchRecord, ended: bool
       await deps.batch.terminate(group.batchJobId, STOP_REASON);
     else if (group.state !== "failed") await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
   }
+  // Jobs on a later run (a retry past Batch's attempts, a restart, a priority change) are plain Batch
+  // jobs of their own, outside the group's array job: they are stopped one by one.
+  for (const shard of shards) {
+    for (const entry of shard.entries.values()) {
+      if (
+        entry.run > 1 &&
+        !isFinal(entry.status) &&
+        entry.batchJobId &&
+        entry.resubmitRequested === undefined
+      )
+        await deps.batch.terminate(entry.batchJobId, STOP_REASON);
+    }
+  }
 }
 
 /** POST /batches/{name}/stop: stops every array and plain job of the batch. */
 export async function stopBatch(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
   const { batch, shard0 } = await findBatch(deps, componentName, name);
-  const counts = countsOf(await allShards(deps, batch, shard0));
-  await stopWholeBatch(deps, batch, allEnded({ counts, size: batch.size, stopRequested: false }));
+  const shards = await allShards(deps, batch, shard0);
+  const counts = countsOf(shards);
+  await stopWholeBatch(deps, batch, allEnded({ counts, size: batch.size, stopRequested: false }), shards);
   return success(`batch ${name} successfully stopped`);
 }
 
@@ -90,10 +109,10 @@ export async function stopAll(
   do {
     const page = await deps.store.listBatches(componentName, batchType, { limit: 100, nextToken });
     for (const { batch, shard0 } of page.items) {
-      const counts = countsOf(await allShards(deps, batch, shard0));
-      const ended = allEnded({ counts, size: batch.size, stopRequested: false });
+      const shards = await allShards(deps, batch, shard0);
+      const ended = allEnded({ counts: countsOf(shards), size: batch.size, stopRequested: false });
       if (ended || batch.stopRequested !== undefined || !allowed(batch)) continue;
-      await stopWholeBatch(deps, batch, false);
+      await stopWholeBatch(deps, batch, false, shards);
       stopped++;
     }
     nextToken = page.nextToken;

@@ -1,8 +1,9 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
-import type { JobEntry } from "../domain/job-state.js";
+import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
 import { nextRunAttempts } from "../domain/retry.js";
-import type { GroupRecord } from "../store/job-store.js";
+import { isFinal } from "../domain/status.js";
+import { type GroupRecord, shardOf } from "../store/job-store.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 
@@ -27,6 +28,18 @@ export async function resubmitJob(
   const componentName = componentOfBatch(batchName);
   const found = await deps.store.getBatch(batchName);
   if (!componentName || !found) return undefined;
+  // Stopped (the job or its batch) since the run was decided: nothing is started.
+  const { shard, slot } = shardOf(ordinal);
+  const entry = (shard === 0 ? found.shard0 : await deps.store.getShard(batchName, shard))?.entries.get(slot);
+  if (!entry || entry.run !== run || isFinal(entry.status)) return undefined;
+  if (entry.stopRequested !== undefined || found.batch.stopRequested !== undefined) {
+    await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
+      current.run === run && !isFinal(current.status)
+        ? finishWithoutBatch(current, "Stopped", deps.now(), "Job was stopped")
+        : undefined,
+    );
+    return undefined;
+  }
   const component = componentSettings(deps, componentName);
   const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
   if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
