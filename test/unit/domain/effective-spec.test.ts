@@ -7,7 +7,7 @@ import { groupJobs, MAX_ARRAY_SIZE } from "#lib/domain/grouping.js";
 const runtime = buildRuntimeConfig(loadConfigFile("radixconfig.yaml"));
 const component = runtime.components[0]!;
 const spec = (...layers: Parameters<typeof effectiveSpec>[2][]) =>
-  effectiveSpec(component, runtime.queues, ...layers);
+  effectiveSpec(component, runtime, ...layers);
 
 describe("effective spec", () => {
   it("starts from the component's configuration", () => {
