@@ -157,12 +157,12 @@ function resolveCompute<T extends { instanceTypes: string[]; spot?: boolean; cap
 /** A queue key: it names the job queue `<app>-<key>`. */
 const computeName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be lowercase letters, digits and '-'")
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-'")
   .max(40);
 
 export const gpuFamilySchema = z
   .object({
-    /** EC2 instance family, e.g. `g5`. One compute environment and one job queue are made per family. */
+    /** EC2 instance family, e.g. `g5`. A compute environment and job queue are made per capacity. */
     family: z.string().regex(/^[a-z][a-z0-9]*$/, "must be an EC2 instance family like g5"),
     /** Queue key when two entries share a family (e.g. one per size); default: the family. */
     name: computeName.optional(),
@@ -201,7 +201,7 @@ export const MAX_WEIGHT_SPAN = 999;
 /** A queue's fair-share policy tracks at most 500 active share identifiers (AWS Batch SubmitJob). */
 export const MAX_SHARE_IDENTIFIERS = 500;
 
-/** A project: a share of the capacity in the queues' fair-share policy, and the unit of access rules. */
+/** A project: a share identifier of the queues' fair-share policy, with its weight. */
 export const projectSchema = z.object({
   name: z
     .string()
