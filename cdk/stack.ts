@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { Annotations, CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { buildRuntimeConfig } from "../lib/config/runtime.js";
+import { buildRuntimeConfig, runtimeConfigForEnvironment } from "../lib/config/runtime.js";
 import type { DeploymentConfig } from "../lib/config/schema.js";
 import { functionEntry } from "./bundling.js";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue.js";
@@ -44,18 +44,20 @@ export class JobSchedulerStack extends Stack {
       vpc: network.vpc,
       subnets: network.batchSubnets,
       securityGroup: network.batchSecurityGroup,
-      gpuFamilies: aws.gpuFamilies,
-      cpu: aws.cpu,
+      aws,
       shareIdentifiers: config.spec.jobs.map((job) => job.name),
+      projects: config.projects,
     });
     const jobs = new JobDefinitions(this, "Jobs", { config, payloads, queueArns: compute.queueArns });
 
     const runtimeConfig = this.toJsonString(
-      buildRuntimeConfig(config, {
-        tableName: table.tableName,
-        bucketName: payloads.bucketName,
-        queueName: (key) => compute.queue(key).jobQueueArn,
-      }),
+      runtimeConfigForEnvironment(
+        buildRuntimeConfig(config, {
+          tableName: table.tableName,
+          bucketName: payloads.bucketName,
+          queueName: (key) => compute.queue(key).jobQueueArn,
+        }),
+      ),
     );
     const shared = { runtimeConfig, settings: aws.functions };
 

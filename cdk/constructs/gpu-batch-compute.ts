@@ -1,13 +1,36 @@
-import { Duration, Validations } from "aws-cdk-lib";
+import { Annotations, Duration, Validations } from "aws-cdk-lib";
 import * as batch from "aws-cdk-lib/aws-batch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
-import { resourceNames } from "../../lib/config/runtime.js";
-import type { AwsConfig, GpuFamilyConfig } from "../../lib/config/schema.js";
+import { type ComputeQueue, computeQueues, resourceNames } from "../../lib/config/runtime.js";
+import type { AwsConfig, ProjectConfig } from "../../lib/config/schema.js";
 
-/** Key of the CPU queue in RUNTIME_CONFIG (lib/config/runtime.ts); GPU queues use their family name. */
+/** Key of the default (amd64) CPU queue in RUNTIME_CONFIG (lib/config/runtime.ts); GPU queues use their family name. */
 export const CPU_QUEUE_KEY = "cpu";
+
+/** AWS Batch accepts weight factors 0.0001..999.9999 (SchedulingPolicy ShareAttributes). */
+const MAX_WEIGHT_FACTOR = 999.9999;
+
+/**
+ * The fair-share policy's shares: each job component (its jobs without a project) with weight 1, each
+ * project with its weight. AWS gives a share capacity in inverse proportion to its weightFactor, so the
+ * largest weight gets factor 1 and a weight w gets `largest / w`, rounded to the 4 decimals AWS keeps.
+ */
+export function fairShares(
+  components: readonly string[],
+  projects: readonly Pick<ProjectConfig, "name" | "weight">[],
+): batch.Share[] {
+  const weighted = [
+    ...components.map((name) => ({ name, weight: 1 })),
+    ...projects.map(({ name, weight }) => ({ name, weight })),
+  ];
+  const largest = Math.max(...weighted.map((share) => share.weight));
+  return weighted.map(({ name, weight }) => ({
+    shareIdentifier: name,
+    weightFactor: Math.min(MAX_WEIGHT_FACTOR, Math.max(0.0001, Math.round((largest / weight) * 1e4) / 1e4)),
+  }));
+}
 
 /**
  * How long a job may sit RUNNABLE at the head of a queue for a reason that will not clear by itself before
@@ -43,23 +66,23 @@ export interface GpuBatchComputeProps {
   readonly subnets: ec2.SubnetSelection;
   /** Security group of the hosts (egress only). */
   readonly securityGroup: ec2.ISecurityGroup;
-  /** `aws.gpuFamilies`: one compute environment and one queue per family. */
-  readonly gpuFamilies: readonly GpuFamilyConfig[];
-  /** `aws.cpu`: the CPU compute environment and queue. */
-  readonly cpu: AwsConfig["cpu"];
-  /**
-   * Share identifiers given equal weight in the fair-share policy (the job component names).
-   * Identifiers not listed still run, with weight 1.
-   */
+  /** `aws.cpu` and `aws.gpuFamilies`: per compute an environment and queue for each capacity it has. */
+  readonly aws: Pick<AwsConfig, "cpu" | "gpuFamilies">;
+  /** The job component names: the share identifiers of jobs without a project, weight 1. */
   readonly shareIdentifiers: readonly string[];
+  /** `projects`: share identifiers with their weights. */
+  readonly projects?: readonly Pick<ProjectConfig, "name" | "weight">[];
 }
 
 /**
  * The AWS Batch capacity: per configured GPU family a managed EC2 compute environment on the ECS
- * GPU-optimized Amazon Linux 2023 AMI and a job queue, plus one CPU environment and queue.
+ * GPU-optimized Amazon Linux 2023 AMI and a job queue, per CPU compute one on the ECS-optimized AL2023 AMI
+ * (amd64 or Graviton: Batch picks the AMI of the instances' architecture) — and for a compute with
+ * `capacity: both` a second, Spot, environment and queue `<key>-spot` (lib/config/runtime.ts computeQueues).
  *
  * - Environments scale from 0 vCPUs; Spot uses SPOT_PRICE_CAPACITY_OPTIMIZED, on-demand
  *   BEST_FIT_PROGRESSIVE (both allow in-place infrastructure updates).
+ * - One fair-share policy serves every queue: job components weigh 1, projects their configured weight.
  * - `useOptimalInstanceClasses: false`: CDK would otherwise add `optimal` (x86 C/M/R classes) to a GPU
  *   environment, and GPU jobs can stick RUNNABLE behind non-GPU hosts (gpu-jobs.md; aws/aws-cdk#31148).
  * - Every queue cancels jobs stuck RUNNABLE for {@link RUNNABLE_TIME_LIMIT} because of capacity or a
@@ -68,7 +91,7 @@ export interface GpuBatchComputeProps {
  *   With the policy in place, SubmitJob must carry a `shareIdentifier`.
  */
 export class GpuBatchCompute extends Construct {
-  /** Job queues by key: `cpu` and each GPU family. */
+  /** Job queues by key (lib/config/runtime.ts computeQueues): `cpu`, each GPU family, `-spot` ones. */
   public readonly queues: ReadonlyMap<string, batch.JobQueue>;
   public readonly computeEnvironments: ReadonlyMap<string, batch.ManagedEc2EcsComputeEnvironment>;
   public readonly schedulingPolicy: batch.FairshareSchedulingPolicy;
@@ -92,7 +115,7 @@ export class GpuBatchCompute extends Construct {
     });
 
     this.schedulingPolicy = new batch.FairshareSchedulingPolicy(this, "FairShare", {
-      shares: props.shareIdentifiers.map((shareIdentifier) => ({ shareIdentifier, weightFactor: 1 })),
+      shares: fairShares(props.shareIdentifiers, props.projects ?? []),
     });
 
     const gpuLaunchTemplate = new ec2.LaunchTemplate(this, "GpuHosts", {
@@ -142,38 +165,38 @@ export class GpuBatchCompute extends Construct {
         ? batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED
         : batch.AllocationStrategy.BEST_FIT_PROGRESSIVE;
 
-    for (const family of props.gpuFamilies) {
+    for (const queue of computeQueues(props.aws)) {
+      const spot = queue.capacity === "spot";
       add(
-        family.family,
-        new batch.ManagedEc2EcsComputeEnvironment(this, `Gpu-${family.family}`, {
+        queue.key,
+        new batch.ManagedEc2EcsComputeEnvironment(this, environmentId(queue), {
           ...common,
-          ...instanceSelection(family.instanceTypes),
-          maxvCpus: family.maxvCpus,
-          spot: family.spot,
-          allocationStrategy: allocation(family.spot),
-          // Batch picks the current ECS GPU-optimized AL2023 AMI (NVIDIA driver, container toolkit).
-          images: [{ imageType: batch.EcsMachineImageType.ECS_AL2023_NVIDIA }],
-          launchTemplate: gpuLaunchTemplate,
+          // Families (`c7i`), sizes (`c7i.large`) or Batch's keywords, passed to Batch as written.
+          ...instanceSelection(queue.instanceTypes),
+          maxvCpus: queue.maxvCpus,
+          spot,
+          allocationStrategy: allocation(spot),
+          ...(queue.kind === "gpu"
+            ? {
+                // Batch picks the current ECS GPU-optimized AL2023 AMI (NVIDIA driver, container toolkit).
+                images: [{ imageType: batch.EcsMachineImageType.ECS_AL2023_NVIDIA }],
+                launchTemplate: gpuLaunchTemplate,
+              }
+            : { images: [{ imageType: batch.EcsMachineImageType.ECS_AL2023 }] }),
         }),
       );
+      if (queue.kind === "gpu" && queue.architecture === "arm64") {
+        Annotations.of(this).addWarningV2(
+          `job-scheduler:arm64-gpu-${queue.key}`,
+          `GPU family ${queue.key} is arm64: AWS Batch documents GPU jobs on x86_64 NVIDIA instances (gpu-jobs.md); check the ECS GPU AMI runs on it`,
+        );
+      }
     }
-    add(
-      CPU_QUEUE_KEY,
-      new batch.ManagedEc2EcsComputeEnvironment(this, "Cpu", {
-        ...common,
-        // Families (`c7i`), sizes (`c7i.large`) or `optimal`, passed to Batch as written.
-        ...instanceSelection(props.cpu.instanceTypes),
-        maxvCpus: props.cpu.maxvCpus,
-        spot: props.cpu.spot,
-        allocationStrategy: allocation(props.cpu.spot),
-        images: [{ imageType: batch.EcsMachineImageType.ECS_AL2023 }],
-      }),
-    );
     this.queues = queues;
     this.computeEnvironments = environments;
   }
 
-  /** The queue of a key (`cpu` or a GPU family). */
+  /** The queue of a key (`cpu`, a GPU family, `<key>-spot`). */
   public queue(key: string): batch.JobQueue {
     const queue = this.queues.get(key);
     if (!queue) throw new Error(`no job queue '${key}' (configured: ${[...this.queues.keys()].join(", ")})`);
@@ -184,4 +207,10 @@ export class GpuBatchCompute extends Construct {
   public get queueArns(): string[] {
     return [...this.queues.values()].map((queue) => queue.jobQueueArn);
   }
+}
+
+/** Construct ids that existing deployments already have: `Cpu` and `Gpu-<family>` stay what they were. */
+function environmentId(queue: ComputeQueue): string {
+  if (queue.kind === "gpu") return `Gpu-${queue.key}`;
+  return queue.key === CPU_QUEUE_KEY ? "Cpu" : `Cpu-${queue.key}`;
 }

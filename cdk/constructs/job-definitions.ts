@@ -115,7 +115,7 @@ export class JobDefinitions extends Construct {
       const component = runtime.components.find((candidate) => candidate.name === job.name)!;
       let spec: ReturnType<typeof effectiveSpec>;
       try {
-        spec = effectiveSpec(component, runtime.queues);
+        spec = effectiveSpec(component, runtime);
       } catch (cause) {
         throw new Error(`spec.jobs.${index}: ${(cause as Error).message}`, { cause });
       }

@@ -63,12 +63,24 @@ export const failurePolicySchema = z
 
 export const runtimeSchema = z
   .object({
-    architecture: z.enum(["amd64", "arm64"]).optional(),
+    architecture: z
+      .enum(["amd64", "arm64"])
+      .optional()
+      .meta({
+        description:
+          "CPU architecture of the job's image; picks a compute of that architecture (Graviton for arm64). " +
+          "Default amd64, or the architecture of nodeType when that is set. One no compute offers is a 400",
+      }),
     nodeType: z
       .string()
       .max(120)
-      .regex(/^(([a-z0-9][-a-z0-9]*)?[a-z0-9])?$/)
-      .optional(),
+      .regex(/^(([a-z0-9][-a-z0-9.]*)?[a-z0-9])?$/)
+      .optional()
+      .meta({
+        description:
+          "EC2 instance type (g5.2xlarge) or family (c7g): picks the compute whose instance types include it. " +
+          "A GPU instance type makes the job a GPU job. One no compute offers is a 400",
+      }),
   })
   .meta({ id: "Runtime" });
 
@@ -98,16 +110,28 @@ const componentConfigShape = {
   args: z.array(z.string()).max(256).optional(),
   failurePolicy: failurePolicySchema.optional(),
   runtime: runtimeSchema.optional(),
-  runAsUser: z.number().int().min(0).optional(),
-  project: z
-    .string()
-    .max(63)
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "must be a project name (a DNS label)" })
+  preemptible: z
+    .boolean()
     .optional()
     .meta({
       description:
-        "Beyond Radix: the project (AWS Batch fair-share identifier) the job runs in; capacity is shared between projects by their configured weights",
+        "May run on reclaimable (Spot) capacity, and may then be interrupted and retried: true picks the " +
+        "Spot queue of the selected compute, false its on-demand queue; absent: the compute's default " +
+        "(on-demand when it has both). A value the selected compute has no capacity for is a 400",
     }),
+  project: z
+    .string()
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+      error: "must be a DNS label (lowercase letters, digits, '-')",
+    })
+    .optional()
+    .meta({
+      description:
+        "Fair-share project: the job's AWS Batch share identifier, weighted as configured. Default: the job " +
+        "component. When the deployment lists projects, another name is a 400",
+    }),
+  runAsUser: z.number().int().min(0).optional(),
   priority: z.number().int().min(0).max(9999).optional().meta({
     description:
       "Beyond Radix: scheduling priority 0..9999 (AWS Batch schedulingPriority); within a project, waiting jobs with a higher priority start first. Change it later with PATCH.",

@@ -116,8 +116,8 @@ export function submitInputFor(
     timeout: { attemptDurationSeconds: Math.max(MIN_ATTEMPT_SECONDS, spec.timeLimitSeconds) },
     ecsPropertiesOverride: { taskProperties: [{ containers }] },
     // The queues schedule by a fair-share policy (cdk/), which requires a share identifier on every job:
-    // the job component, so one component cannot starve another.
-    shareIdentifier: context.component.name,
+    // the job's project, else the job component, so one cannot starve another.
+    shareIdentifier: spec.shareIdentifier ?? context.component.name,
     propagateTags: true,
     tags: { "job-scheduler:component": context.component.name, "job-scheduler:batch": group.batchName },
   };

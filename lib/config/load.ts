@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { z } from "zod";
-import { type DeploymentConfig, deploymentConfigSchema } from "./schema.js";
+import { computeQueues } from "./runtime.js";
+import {
+  type DeploymentConfig,
+  deploymentConfigSchema,
+  MAX_SHARE_IDENTIFIERS,
+  MAX_WEIGHT_SPAN,
+} from "./schema.js";
 
 /** Raised when the configuration file cannot be used; the message names the file and the field. */
 export class ConfigError extends Error {
@@ -39,6 +45,36 @@ export function parseConfig(raw: unknown, source = "configuration"): DeploymentC
     seenNames.add(job.name);
     seenPorts.add(job.schedulerPort);
   });
+  const invalid = (message: string) => new ConfigError(`${source} is invalid: ${message}`);
+  const keys = new Set<string>();
+  for (const queue of computeQueues(config.aws)) {
+    if (keys.has(queue.key)) {
+      throw invalid(
+        `aws: two job queues would be named '${queue.key}' (cpu[].name, gpuFamilies[].name or -spot of capacity: both); name the computes apart`,
+      );
+    }
+    keys.add(queue.key);
+  }
+  const projects = new Set<string>();
+  config.projects.forEach((project, index) => {
+    if (projects.has(project.name)) throw invalid(`projects.${index}.name: '${project.name}' is used twice`);
+    if (seenNames.has(project.name)) {
+      throw invalid(
+        `projects.${index}.name: '${project.name}' is also a job component, whose jobs without a project share by that name`,
+      );
+    }
+    projects.add(project.name);
+  });
+  if (projects.size + seenNames.size > MAX_SHARE_IDENTIFIERS) {
+    throw invalid(`projects: with the job components more than ${MAX_SHARE_IDENTIFIERS} share identifiers`);
+  }
+  // Components' own shares (jobs without a project) weigh 1.
+  const weights = [1, ...config.projects.map((project) => project.weight)];
+  if (Math.max(...weights) / Math.min(...weights) > MAX_WEIGHT_SPAN) {
+    throw invalid(
+      `projects: the largest weight is more than ${MAX_WEIGHT_SPAN} times the smallest (job components without a project weigh 1)`,
+    );
+  }
   return config;
 }
 

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import type { DeploymentConfig, JobComponentConfig } from "./schema.js";
+import { ARCHITECTURES, type AwsConfig, type DeploymentConfig, type JobComponentConfig } from "./schema.js";
 
 /**
  * What a running function needs to know about its deployment, derived once from the configuration file.
@@ -8,14 +8,21 @@ import type { DeploymentConfig, JobComponentConfig } from "./schema.js";
  * holds names, not documents.
  */
 export const queueSettingsSchema = z.object({
-  /** `cpu` or the GPU family (`g5`). */
+  /** The compute's name (`cpu`, `cpu-arm64`, the GPU family `g5`), plus `-spot` for the Spot queue of `capacity: both`. */
   key: z.string(),
   /** Job queue name or ARN, as SubmitJob takes it. */
   queue: z.string(),
-  /** GPU type names this queue offers (empty for the CPU queue). */
+  /** GPU type names this queue offers (empty for a CPU queue). */
   gpuTypes: z.array(z.string()),
   maxGpusPerInstance: z.number().int().nonnegative(),
+  architecture: z.enum(ARCHITECTURES).default("amd64"),
+  /** Spot (reclaimable: `preemptible` jobs) or on-demand. */
+  capacity: z.enum(["onDemand", "spot"]).default("onDemand"),
+  /** The compute environment's instance types, as configured (`runtime.nodeType` picks by them). */
+  instanceTypes: z.array(z.string()).default([]),
 });
+
+export const projectSettingsSchema = z.object({ name: z.string(), weight: z.number().positive() });
 
 export const componentSettingsSchema = z.object({
   name: z.string(),
@@ -35,6 +42,9 @@ export const componentSettingsSchema = z.object({
     .optional(),
   node: z
     .object({ gpu: z.string().optional(), gpuCount: z.union([z.string(), z.number()]).optional() })
+    .optional(),
+  runtime: z
+    .object({ architecture: z.enum(ARCHITECTURES).optional(), nodeType: z.string().optional() })
     .optional(),
   variables: z.record(z.string(), z.string()).optional(),
   webhook: z.string().optional(),
@@ -69,9 +79,12 @@ export const runtimeConfigSchema = z.object({
       }),
     )
     .default([]),
+  /** Configured projects; when empty, any `project` is accepted (as a share identifier of weight 1). */
+  projects: z.array(projectSettingsSchema).default([]),
 });
 
 export type QueueSettings = z.infer<typeof queueSettingsSchema>;
+export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
 export type ComponentSettings = z.infer<typeof componentSettingsSchema>;
 export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
 
@@ -94,6 +107,7 @@ function componentSettings(app: string, job: JobComponentConfig): ComponentSetti
     backoffLimit: job.backoffLimit,
     resources: job.resources,
     node: job.node,
+    runtime: job.runtime,
     variables: job.variables,
     webhook: job.notifications?.webhook,
     batchStatusRules: job.batchStatusRules,
@@ -106,6 +120,49 @@ function accessOf(config: DeploymentConfig): RuntimeConfig["access"] {
   return (config.projects ?? [])
     .filter((project) => project.submit !== undefined || project.stop !== undefined)
     .map(({ name, submit, stop }) => ({ name, submit, stop }));
+}
+
+/** One job queue and its compute environment, as configured (cdk/ makes them, the functions pick one). */
+export interface ComputeQueue {
+  key: string;
+  kind: "cpu" | "gpu";
+  capacity: "onDemand" | "spot";
+  architecture: (typeof ARCHITECTURES)[number];
+  instanceTypes: string[];
+  maxvCpus: number;
+  gpuTypes: string[];
+  maxGpusPerInstance: number;
+}
+
+/** Suffix of the key of the Spot queue of a compute with `capacity: both`. */
+export const SPOT_SUFFIX = "-spot";
+
+/**
+ * Every job queue of a deployment, in the order requests are matched: the CPU computes, then the GPU
+ * families, each as configured. A compute with `capacity: both` gives an on-demand queue under its name
+ * and then a Spot one under `<name>-spot`; one with only Spot keeps its name, so a queue keeps its key
+ * (and its name) when `spot: true` becomes `capacity: spot`.
+ */
+export function computeQueues(aws: Pick<AwsConfig, "cpu" | "gpuFamilies">): ComputeQueue[] {
+  const computes = [
+    ...aws.cpu.map((cpu) => ({ ...cpu, kind: "cpu" as const, gpuTypes: [], maxGpusPerInstance: 0 })),
+    ...aws.gpuFamilies.map((family) => ({ ...family, kind: "gpu" as const })),
+  ];
+  return computes.flatMap((compute) => {
+    const queue = (key: string, capacity: ComputeQueue["capacity"]): ComputeQueue => ({
+      key,
+      kind: compute.kind,
+      capacity,
+      architecture: compute.architecture,
+      instanceTypes: compute.instanceTypes,
+      maxvCpus: compute.maxvCpus,
+      gpuTypes: compute.gpuTypes,
+      maxGpusPerInstance: compute.maxGpusPerInstance,
+    });
+    return compute.capacity === "both"
+      ? [queue(compute.name, "onDemand"), queue(`${compute.name}${SPOT_SUFFIX}`, "spot")]
+      : [queue(compute.name, compute.capacity)];
+  });
 }
 
 /**
@@ -123,17 +180,33 @@ export function buildRuntimeConfig(
     tableName: names.tableName ?? resourceNames.table(app),
     bucketName: names.bucketName ?? resourceNames.bucket(app),
     idempotencyWindowSeconds: config.aws.api.idempotencyWindowSeconds,
-    queues: [
-      { key: "cpu", queue: queueName("cpu"), gpuTypes: [], maxGpusPerInstance: 0 },
-      ...config.aws.gpuFamilies.map((family) => ({
-        key: family.family,
-        queue: queueName(family.family),
-        gpuTypes: family.gpuTypes,
-        maxGpusPerInstance: family.maxGpusPerInstance,
-      })),
-    ],
+    queues: computeQueues(config.aws).map((queue) => ({
+      key: queue.key,
+      queue: queueName(queue.key),
+      gpuTypes: queue.gpuTypes,
+      maxGpusPerInstance: queue.maxGpusPerInstance,
+      architecture: queue.architecture,
+      capacity: queue.capacity,
+      instanceTypes: queue.instanceTypes,
+    })),
     components: config.spec.jobs.map((job) => componentSettings(app, job)),
     access: accessOf(config),
+    projects: config.projects.map(({ name, weight }) => ({ name, weight })),
+  };
+}
+
+/**
+ * The settings as `RUNTIME_CONFIG` carries them: queue fields at their schema default (amd64, on-demand)
+ * are left out, as Lambda's environment is capped at 4 KB; {@link runtimeConfigFromEnv} restores them.
+ */
+export function runtimeConfigForEnvironment(config: RuntimeConfig): object {
+  return {
+    ...config,
+    queues: config.queues.map(({ architecture, capacity, ...queue }) => ({
+      ...queue,
+      ...(architecture === "amd64" ? {} : { architecture }),
+      ...(capacity === "onDemand" ? {} : { capacity }),
+    })),
   };
 }
 

@@ -22,6 +22,16 @@ export const nodeConfigSchema = z.object({
   gpuCount: z.union([z.string(), z.number().int().nonnegative()]).optional(),
 });
 
+/** CPU architectures, named as Radix's `runtime.architecture` names them. */
+export const ARCHITECTURES = ["amd64", "arm64"] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** Radix `runtime`: the job's CPU architecture (default amd64) and the node type (an EC2 instance type or family). */
+export const jobRuntimeSchema = z.object({
+  architecture: z.enum(ARCHITECTURES).optional(),
+  nodeType: z.string().min(1).optional(),
+});
+
 export const batchStatusRuleSchema = z.object({
   /** Radix job-scheduler code: `All` or `Any` of the jobs must have a status `In`/`NotIn` the list. */
   condition: z.enum(["All", "Any"]),
@@ -57,6 +67,7 @@ export const jobComponentSchema = z.object({
   payload: z.object({ path: z.string().startsWith("/", "must be an absolute path") }).optional(),
   resources: resourcesConfigSchema.optional(),
   node: nodeConfigSchema.optional(),
+  runtime: jobRuntimeSchema.optional(),
   /** Radix default: 43200 s (12 h). */
   timeLimitSeconds: z.number().int().positive().default(43200),
   backoffLimit: z.number().int().min(0).default(0),
@@ -67,17 +78,128 @@ export const jobComponentSchema = z.object({
   local: localJobSchema.optional(),
 });
 
-export const gpuFamilySchema = z.object({
-  /** EC2 instance family, e.g. `g5`. One compute environment and one job queue are made per family. */
-  family: z.string().regex(/^[a-z][a-z0-9]*$/, "must be an EC2 instance family like g5"),
-  /** GPU type names that select this family in `node.gpu` (e.g. `nvidia-a10g`). */
-  gpuTypes: z.array(z.string().min(1)).min(1),
-  instanceTypes: z.array(z.string().min(1)).min(1),
-  /** The most GPUs any of `instanceTypes` has; a request for more is refused at submit (never stuck RUNNABLE). */
-  maxGpusPerInstance: z.number().int().positive(),
-  maxvCpus: z.number().int().positive().default(256),
-  spot: z.boolean().default(false),
-});
+/**
+ * Which capacity a compute offers: one compute environment and job queue for on-demand, one for Spot, or
+ * both (then a request's `preemptible` picks the queue; without it the on-demand one).
+ */
+export const CAPACITIES = ["onDemand", "spot", "both"] as const;
+export type Capacity = (typeof CAPACITIES)[number];
+
+/** Graviton instance families (arm64): a1, c7g, c7gn, m7gd, r8g, t4g, x2gd, im4gn, is4gen, hpc7g, g5g. */
+const GRAVITON_FAMILY = /^(a1|[a-z]+\d+g[a-z]*)$/;
+
+/**
+ * The architecture of an entry of `instanceTypes`: a size (`c7g.large`), a family (`c7g`) or one of
+ * Batch's keywords (`optimal`, `default_x86_64`: x86; `default_arm64`: Graviton).
+ */
+export function instanceArchitecture(name: string): Architecture {
+  if (name === "default_arm64") return "arm64";
+  if (name === "optimal" || name === "default_x86_64") return "amd64";
+  return GRAVITON_FAMILY.test(name.split(".")[0] ?? "") ? "arm64" : "amd64";
+}
+
+/** Fields every compute (the CPU ones and each GPU family) has for architecture and capacity. */
+const computeFields = {
+  /** Default: from `instanceTypes` (Graviton families are arm64), else amd64. */
+  architecture: z.enum(ARCHITECTURES).optional(),
+  capacity: z.enum(CAPACITIES).optional(),
+  /** The older form of `capacity`: `true` is `capacity: spot`, `false` is `capacity: onDemand`. */
+  spot: z.boolean().optional(),
+};
+
+/**
+ * Refuses what one compute environment cannot be: `spot` together with `capacity`, and instance types of
+ * two architectures (a job's image is built for one).
+ */
+function checkCompute(
+  value: { instanceTypes?: string[]; architecture?: Architecture; capacity?: Capacity; spot?: boolean },
+  ctx: z.core.$RefinementCtx,
+) {
+  if (value.capacity !== undefined && value.spot !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["spot"],
+      message: "set capacity (onDemand, spot or both) or the older spot, not both",
+    });
+  }
+  const types = value.instanceTypes ?? [];
+  const wrong = value.architecture
+    ? types.filter((type) => instanceArchitecture(type) !== value.architecture)
+    : [];
+  if (wrong.length > 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["instanceTypes"],
+      message: `${wrong.join(", ")} ${wrong.length > 1 ? "are not" : "is not"} ${value.architecture}`,
+    });
+  } else if (!value.architecture && new Set(types.map(instanceArchitecture)).size > 1) {
+    const arm = types.filter((type) => instanceArchitecture(type) === "arm64");
+    ctx.addIssue({
+      code: "custom",
+      path: ["instanceTypes"],
+      message: `mixes arm64 (${arm.join(", ")}) and amd64 instance types; one compute environment runs one architecture`,
+    });
+  }
+}
+
+/** `architecture` and `capacity` resolved, `spot` folded into `capacity`. */
+function resolveCompute<T extends { instanceTypes: string[]; spot?: boolean; capacity?: Capacity }>(
+  value: T & { architecture?: Architecture },
+) {
+  const { spot, capacity, architecture, ...rest } = value;
+  return {
+    ...rest,
+    architecture: architecture ?? instanceArchitecture(value.instanceTypes[0] ?? "optimal"),
+    capacity: capacity ?? (spot ? "spot" : "onDemand"),
+  } as Omit<T, "spot" | "capacity" | "architecture"> & { architecture: Architecture; capacity: Capacity };
+}
+
+/** A queue key: it names the job queue `<app>-<key>`. */
+const computeName = z
+  .string()
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-'")
+  .max(40);
+
+export const gpuFamilySchema = z
+  .object({
+    /** EC2 instance family, e.g. `g5`. A compute environment and job queue are made per capacity. */
+    family: z.string().regex(/^[a-z][a-z0-9]*$/, "must be an EC2 instance family like g5"),
+    /** Queue key when two entries share a family (e.g. one per size); default: the family. */
+    name: computeName.optional(),
+    /** GPU type names that select this family in `node.gpu` (e.g. `nvidia-a10g`). */
+    gpuTypes: z.array(z.string().min(1)).min(1),
+    instanceTypes: z.array(z.string().min(1)).min(1),
+    /** The most GPUs any of `instanceTypes` has; a request for more is refused at submit (never stuck RUNNABLE). */
+    maxGpusPerInstance: z.number().int().positive(),
+    maxvCpus: z.number().int().positive().default(256),
+    ...computeFields,
+  })
+  .superRefine(checkCompute)
+  .transform(({ name, ...family }) => ({ ...resolveCompute(family), name: name ?? family.family }));
+
+export const cpuComputeSchema = z
+  .object({
+    /** Queue key; default `cpu` (amd64) or `cpu-arm64`. */
+    name: computeName.optional(),
+    /** Sizes, families or Batch's keywords; default `optimal` (amd64) or `default_arm64`. */
+    instanceTypes: z.array(z.string().min(1)).min(1).optional(),
+    maxvCpus: z.number().int().positive().default(256),
+    ...computeFields,
+  })
+  .superRefine(checkCompute)
+  .transform(({ name, instanceTypes, ...compute }) => {
+    const types = instanceTypes ?? (compute.architecture === "arm64" ? ["default_arm64"] : ["optimal"]);
+    const resolved = resolveCompute({ ...compute, instanceTypes: types });
+    return { ...resolved, name: name ?? (resolved.architecture === "arm64" ? "cpu-arm64" : "cpu") };
+  });
+
+/**
+ * AWS Batch fair share: weightFactor is 0.0001..999.9999 and a lower factor gets more capacity; weights
+ * map to `largest weight / weight`, so the largest may be at most this many times the smallest.
+ */
+export const MAX_WEIGHT_SPAN = 999;
+/** A queue's fair-share policy tracks at most 500 active share identifiers (AWS Batch SubmitJob). */
+export const MAX_SHARE_IDENTIFIERS = 500;
 
 export const awsSchema = z.object({
   region: z.string().default("eu-west-1"),
@@ -111,13 +233,13 @@ export const awsSchema = z.object({
     })
     .prefault({}),
   gpuFamilies: z.array(gpuFamilySchema).default([]),
+  /**
+   * The CPU computes: one object (as before) or a list, e.g. an amd64 one and an arm64 (Graviton) one.
+   * Requests pick among them by `runtime.architecture` and `runtime.nodeType`.
+   */
   cpu: z
-    .object({
-      instanceTypes: z.array(z.string()).default(["optimal"]),
-      maxvCpus: z.number().int().positive().default(256),
-      spot: z.boolean().default(false),
-    })
-    .prefault({}),
+    .preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(cpuComputeSchema).min(1))
+    .prefault([{}]),
   /** Image used by the payload-fetch container that puts the payload file in place before the job starts. */
   payloadFetchImage: z.string().default("public.ecr.aws/docker/library/node:22-alpine"),
 });
@@ -132,8 +254,11 @@ export const projectSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be lowercase letters, digits and '-' (a DNS label)")
     .max(63),
-  /** Share of capacity relative to the other projects (higher = more); AWS Batch fair-share weight. */
-  weight: z.number().positive().max(10_000).default(1),
+  /**
+   * Share of capacity relative to the other projects and to job components without a project (weight 1);
+   * higher = more (AWS Batch fair-share weightFactor = largest weight / weight).
+   */
+  weight: z.number().positive().default(1),
   /** Who may submit to the project; absent: every caller the API admits. */
   submit: principalList.optional(),
   /** Who may stop, restart, reprioritize and delete its jobs; absent: the `submit` list. */
@@ -154,6 +279,7 @@ export const deploymentConfigSchema = z.object({
   metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/) }),
   spec: z.object({ jobs: z.array(jobComponentSchema).min(1) }),
   aws: awsSchema.prefault({}),
+  /** Fair-share projects; when any are listed, a request may only name these. */
   projects: z.array(projectSchema).default([]),
   auth: authSchema.prefault({}),
 });
@@ -161,6 +287,7 @@ export const deploymentConfigSchema = z.object({
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
 export type JobComponentConfig = z.infer<typeof jobComponentSchema>;
 export type GpuFamilyConfig = z.infer<typeof gpuFamilySchema>;
-export type AwsConfig = z.infer<typeof awsSchema>;
+export type CpuComputeConfig = z.infer<typeof cpuComputeSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
+export type AwsConfig = z.infer<typeof awsSchema>;
 export type BatchStatusRule = z.infer<typeof batchStatusRuleSchema>;

@@ -1,4 +1,5 @@
-import type { ComponentSettings, QueueSettings } from "../config/runtime.js";
+import type { ComponentSettings, ProjectSettings, QueueSettings } from "../config/runtime.js";
+import type { Architecture } from "../config/schema.js";
 import { parseQuantity, toBatchVcpus, toMebibytes } from "./quantity.js";
 
 /** The fields of a request that shape how a job runs (Radix JobScheduleDescription minus payload/jobId). */
@@ -16,6 +17,10 @@ export interface JobSpecInput {
   runtime?: { architecture?: string; nodeType?: string };
   /** AWS Batch scheduling priority (0..9999, higher first within a share). */
   priority?: number;
+  /** May run on reclaimable (Spot) capacity: true → the Spot queue, false → on-demand, absent → the compute's default. */
+  preemptible?: boolean;
+  /** Fair-share project; the job's share identifier (default: the component). */
+  project?: string;
 }
 
 /** How one job runs on AWS Batch, after defaults are applied. Equal specs share one array job. */
@@ -28,6 +33,8 @@ export interface EffectiveSpec {
   memoryMiB: number;
   gpuCount: number;
   queueKey: string;
+  /** AWS Batch share identifier: the project, else the job component. Absent in records from before projects. */
+  shareIdentifier?: string;
   command?: string[];
   args?: string[];
   variables: Record<string, string>;
@@ -36,7 +43,10 @@ export interface EffectiveSpec {
   priority?: number;
 }
 
-/** Raised for a request AWS Batch could never run (unknown GPU type, more GPUs than any instance has). */
+/**
+ * Raised for a request this deployment could never run: an unknown GPU type, more GPUs than any instance
+ * has, an architecture, node type or capacity no queue offers, an unknown project.
+ */
 export class ImpossibleSpecError extends Error {
   override name = "ImpossibleSpecError";
 }
@@ -69,6 +79,8 @@ export function mergeSpecs(...layers: (JobSpecInput | undefined)[]): JobSpecInpu
       "args",
       "failurePolicy",
       "priority",
+      "preemptible",
+      "project",
     ] as const) {
       if (layer[key] !== undefined) (merged as Record<string, unknown>)[key] = layer[key];
     }
@@ -97,47 +109,138 @@ function parseGpuList(text: string | undefined) {
   return { include, exclude };
 }
 
+/** What a request asks of the queue (already merged over the component's defaults). */
+export interface QueueRequest {
+  /** `node.gpu`: comma list of GPU types, `-type` excludes one. */
+  gpu?: string;
+  /** GPUs wanted; 0 for a CPU job. */
+  gpuCount: number;
+  /** Default amd64 (Radix), unless `nodeType` names an instance type, which then decides. */
+  architecture?: Architecture;
+  /** An EC2 instance type (`g5.2xlarge`) or family (`c7g`) one of the queue's compute environments launches. */
+  nodeType?: string;
+  preemptible?: boolean;
+}
+
+const isGpuQueue = (queue: QueueSettings) => queue.gpuTypes.length > 0;
+const familyOf = (instanceType: string) => instanceType.split(".")[0]!;
+const unique = (values: readonly string[]) => [...new Set(values)];
+const listed = (values: readonly string[]) => unique(values).join(", ") || "none";
+
 /**
- * The job queue for a GPU request: the first configured GPU family that offers one of the wanted types,
- * none of the excluded ones, and at least `gpuCount` GPUs on one instance.
+ * Whether a queue's compute environment can launch `nodeType`: a size is offered when the size or its
+ * family is configured, a family when it or one of its sizes is. Batch chooses among the configured
+ * types, so a size is pinned only by a compute that lists just that size.
  */
-export function selectQueue(
-  queues: readonly QueueSettings[],
-  gpu: string | undefined,
-  gpuCount: number,
-): QueueSettings {
-  const { include, exclude } = parseGpuList(gpu);
-  if (include.size === 0 && gpuCount === 0) {
-    const cpu = queues.find((queue) => queue.gpuTypes.length === 0);
-    if (!cpu) throw new ImpossibleSpecError("no CPU job queue is configured");
-    return cpu;
+function offersNodeType(queue: QueueSettings, nodeType: string): boolean {
+  return queue.instanceTypes.some((type) =>
+    nodeType.includes(".") ? type === nodeType || type === familyOf(nodeType) : familyOf(type) === nodeType,
+  );
+}
+
+/**
+ * The job queue for a request, in configuration order after these filters, each refusing with its own
+ * message when nothing is left:
+ * 1. `runtime.nodeType`: the queues whose compute launches that instance type; a GPU instance type makes
+ *    the job a GPU job (at least one GPU).
+ * 2. CPU queues for a CPU job; for a GPU job the GPU families offering one of the wanted types and none
+ *    of the excluded ones.
+ * 3. `runtime.architecture` (amd64 unless given or decided by nodeType).
+ * 4. At least `gpuCount` GPUs on one instance.
+ * 5. `preemptible`: true → Spot queues, false → on-demand ones; absent → the first compute's default
+ *    (its on-demand queue when it has both, as that comes first).
+ */
+export function selectQueue(queues: readonly QueueSettings[], request: QueueRequest): QueueSettings {
+  const { include, exclude } = parseGpuList(request.gpu);
+  const nodeType = request.nodeType || undefined;
+  let wantsGpu = include.size > 0 || request.gpuCount > 0;
+  let candidates = [...queues];
+  if (nodeType) {
+    candidates = queues.filter((queue) => offersNodeType(queue, nodeType));
+    if (candidates.length === 0) {
+      throw new ImpossibleSpecError(
+        `runtime.nodeType '${nodeType}' matches no configured instance type (offered: ${listed(queues.flatMap((queue) => queue.instanceTypes))})`,
+      );
+    }
+    if (!wantsGpu && candidates.every(isGpuQueue)) wantsGpu = true;
+    if (wantsGpu && !candidates.some(isGpuQueue)) {
+      throw new ImpossibleSpecError(
+        `runtime.nodeType '${nodeType}' has no GPUs, but node.gpu or node.gpuCount asks for them`,
+      );
+    }
   }
-  const gpuQueues = queues.filter((queue) => queue.gpuTypes.length > 0);
-  const typeMatches = gpuQueues.filter((queue) => {
-    const types = queue.gpuTypes.map((type) => type.toLowerCase());
-    if (types.some((type) => exclude.has(type))) return false;
-    return include.size === 0 || types.some((type) => include.has(type));
-  });
-  if (typeMatches.length === 0) {
-    const offered = gpuQueues.flatMap((queue) => queue.gpuTypes).join(", ") || "none";
-    throw new ImpossibleSpecError(
-      `node.gpu '${gpu ?? ""}' matches no configured GPU type (offered: ${offered})`,
-    );
+  if (!wantsGpu) {
+    candidates = candidates.filter((queue) => !isGpuQueue(queue));
+    if (candidates.length === 0) throw new ImpossibleSpecError("no CPU job queue is configured");
+  } else {
+    const gpuQueues = candidates.filter(isGpuQueue);
+    candidates = gpuQueues.filter((queue) => {
+      const types = queue.gpuTypes.map((type) => type.toLowerCase());
+      if (types.some((type) => exclude.has(type))) return false;
+      return include.size === 0 || types.some((type) => include.has(type));
+    });
+    if (candidates.length === 0) {
+      throw new ImpossibleSpecError(
+        `node.gpu '${request.gpu ?? ""}' matches no configured GPU type (offered: ${listed(gpuQueues.flatMap((queue) => queue.gpuTypes))})`,
+      );
+    }
   }
-  const fits = typeMatches.find((queue) => queue.maxGpusPerInstance >= Math.max(gpuCount, 1));
-  if (!fits) {
-    const most = Math.max(...typeMatches.map((queue) => queue.maxGpusPerInstance));
-    throw new ImpossibleSpecError(
-      `node.gpuCount ${gpuCount} is more than any matching instance has (at most ${most})`,
-    );
+  const architecture = request.architecture ?? (nodeType ? undefined : "amd64");
+  if (architecture) {
+    const matching = candidates.filter((queue) => queue.architecture === architecture);
+    if (matching.length === 0) {
+      const computeKind = !wantsGpu
+        ? "CPU compute"
+        : include.size > 0
+          ? `GPU family offering node.gpu '${request.gpu}'`
+          : "GPU family";
+      const offered = listed(candidates.map((queue) => queue.architecture));
+      throw new ImpossibleSpecError(
+        nodeType
+          ? `runtime.architecture '${architecture}' does not match runtime.nodeType '${nodeType}' (${offered})`
+          : `runtime.architecture '${architecture}' is not offered by any configured ${computeKind} (offered: ${offered})`,
+      );
+    }
+    candidates = matching;
   }
-  return fits;
+  if (wantsGpu) {
+    const gpus = Math.max(request.gpuCount, 1);
+    const fits = candidates.filter((queue) => queue.maxGpusPerInstance >= gpus);
+    if (fits.length === 0) {
+      const most = Math.max(...candidates.map((queue) => queue.maxGpusPerInstance));
+      throw new ImpossibleSpecError(
+        `node.gpuCount ${request.gpuCount} is more than any matching instance has (at most ${most})`,
+      );
+    }
+    candidates = fits;
+  }
+  if (request.preemptible !== undefined) {
+    const capacity = request.preemptible ? "spot" : "onDemand";
+    const matching = candidates.filter((queue) => queue.capacity === capacity);
+    if (matching.length === 0) {
+      const computes = listed(candidates.map((queue) => queue.key));
+      throw new ImpossibleSpecError(
+        request.preemptible
+          ? `preemptible: true, but no Spot capacity is configured for ${computes}`
+          : `preemptible: false, but ${computes} ${candidates.length > 1 ? "have" : "has"} only Spot capacity`,
+      );
+    }
+    candidates = matching;
+  }
+  return candidates[0]!;
+}
+
+/** Where jobs can go: the queues and the fair-share projects (a RuntimeConfig has both). */
+export interface Placement {
+  queues: readonly QueueSettings[];
+  /** When non-empty, `project` must name one of these. */
+  projects?: readonly ProjectSettings[];
 }
 
 /** Applies defaults and maps resources and GPUs onto AWS Batch terms. Throws ImpossibleSpecError. */
 export function effectiveSpec(
   component: ComponentSettings,
-  queues: readonly QueueSettings[],
+  placement: Placement,
   ...layers: (JobSpecInput | undefined)[]
 ): EffectiveSpec {
   const componentLayer: JobSpecInput = {
@@ -146,6 +249,7 @@ export function effectiveSpec(
     backoffLimit: component.backoffLimit,
     resources: component.resources,
     node: component.node,
+    runtime: component.runtime,
     variables: component.variables,
   };
   const spec = mergeSpecs(componentLayer, ...layers);
@@ -161,8 +265,25 @@ export function effectiveSpec(
     throw new ImpossibleSpecError(`resources memory ${memoryText} is more than 2Ti`);
   const requestedGpus = spec.node?.gpuCount === undefined ? undefined : Number(spec.node.gpuCount);
   const wantsGpu = Boolean(spec.node?.gpu?.replace(/[\s,]/g, "")) || (requestedGpus ?? 0) > 0;
-  const gpuCount = wantsGpu ? Math.max(requestedGpus ?? 1, 1) : 0;
-  const queue = selectQueue(queues, spec.node?.gpu, gpuCount);
+  const queue = selectQueue(placement.queues, {
+    gpu: spec.node?.gpu,
+    gpuCount: wantsGpu ? Math.max(requestedGpus ?? 1, 1) : 0,
+    architecture: spec.runtime?.architecture as Architecture | undefined,
+    nodeType: spec.runtime?.nodeType,
+    preemptible: spec.preemptible,
+  });
+  // A GPU queue only when GPUs were asked for or nodeType named a GPU instance (then one GPU).
+  const gpuCount = queue.gpuTypes.length > 0 ? Math.max(requestedGpus ?? 1, 1) : 0;
+  const projects = placement.projects ?? [];
+  if (
+    spec.project !== undefined &&
+    projects.length > 0 &&
+    !projects.some((project) => project.name === spec.project)
+  ) {
+    throw new ImpossibleSpecError(
+      `project '${spec.project}' is not configured (known: ${projects.map((project) => project.name).join(", ")})`,
+    );
+  }
   return {
     imageTagName: spec.imageTagName ?? component.imageTagName,
     image: spec.image,
@@ -172,6 +293,7 @@ export function effectiveSpec(
     memoryMiB,
     gpuCount,
     queueKey: queue.key,
+    shareIdentifier: spec.project ?? component.name,
     command: spec.command,
     args: spec.args,
     variables: spec.variables ?? {},

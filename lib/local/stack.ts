@@ -152,6 +152,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const batch = await startBatchEmulator({
       // Many deliveries in flight, so the delivery window can gather batches as the SQS event source does.
       eventConcurrency: 256,
+      // The queues' fair-share policy: projects by their weights, components (no project) at weight 1.
+      ...(runtime.projects.length > 0
+        ? {
+            shareWeights: Object.fromEntries(
+              runtime.projects.map((project) => [project.name, project.weight]),
+            ),
+          }
+        : {}),
       ...options.batch,
       dataDir: join(dataDir, "batch"),
       region: REGION,

@@ -48,7 +48,7 @@ function specsOf(
     let spec = cache.get(key);
     if (!spec) {
       try {
-        spec = effectiveSpec(component, deps.runtime.queues, defaults, fields);
+        spec = effectiveSpec(component, deps.runtime, defaults, fields);
       } catch (error) {
         if (error instanceof ImpossibleSpecError) {
           const where = jobs.length > 1 ? `jobScheduleDescriptions[${position}]: ` : "";

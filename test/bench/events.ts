@@ -25,7 +25,7 @@ export async function benchEvents(stack: LocalStack, counter: CallCounter, jobs:
   // The batch is recorded as the API records it, but not submitted: the events below stand in for
   // AWS Batch's, so nothing else writes to the batch while it is measured.
   const created = { name: newBatchName("compute", new Date(), randomSuffix()) };
-  const spec = effectiveSpec(stack.runtime.components[0]!, stack.runtime.queues);
+  const spec = effectiveSpec(stack.runtime.components[0]!, stack.runtime);
   const groups: GroupRecord[] = groupJobs(Array.from({ length: jobs }, () => spec)).map((group) => ({
     batchName: created.name,
     index: group.index,

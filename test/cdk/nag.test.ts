@@ -21,7 +21,8 @@ import {
 /**
  * Existing VPC (no endpoint id: one is created in the given subnets), account and region both set (synth must
  * still make no lookups), IAM auth, tracing, provisioned concurrency, two components (one GPU by default, one
- * without payload), a GPU family given as an instance family.
+ * without payload), a GPU family given as an instance family, a Spot CPU compute and a Graviton one with
+ * both capacities, weighted projects.
  */
 const importedNetwork = parseConfig({
   metadata: { name: "acme" },
@@ -51,8 +52,9 @@ const importedNetwork = parseConfig({
     api: { iamAuth: true },
     functions: { tracing: true, reservedConcurrency: 20, provisionedConcurrency: 2 },
     gpuFamilies: [{ family: "g5", gpuTypes: ["nvidia-a10g"], instanceTypes: ["g5"], maxGpusPerInstance: 8 }],
-    cpu: { spot: true },
+    cpu: [{ spot: true }, { architecture: "arm64", capacity: "both" }],
   },
+  projects: [{ name: "team-a", weight: 2.5 }, { name: "team-b" }],
 });
 
 const ENDPOINT = "vpce-0123456789abcdef0";
@@ -138,6 +140,11 @@ describe("an existing VPC with IAM auth, tracing and provisioned concurrency", (
       expect(environment.Subnets).toEqual(["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]);
     expect(environments.map((environment) => environment.InstanceTypes)).toContainEqual(["g5"]);
     expect(environments.map((environment) => environment.InstanceTypes)).toContainEqual(["optimal"]);
+    expect(
+      environments
+        .filter((environment) => (environment.InstanceTypes as string[])[0] === "default_arm64")
+        .map((environment) => environment.Type),
+    ).toEqual(["EC2", "SPOT"]);
   });
 
   it("requires SigV4 on every method and admits this account through the endpoint only", () => {

@@ -8,7 +8,7 @@ import { JobSchedulerStack } from "../../cdk/stack.js";
 import { buildJobDefinition, FETCH_CONTAINER, MAIN_CONTAINER } from "../../lib/batch/job-definition.js";
 import { submitInputFor } from "../../lib/batch/submit-input.js";
 import { loadConfigFile } from "../../lib/config/load.js";
-import { buildRuntimeConfig, resourceNames } from "../../lib/config/runtime.js";
+import { buildRuntimeConfig, computeQueues, resourceNames } from "../../lib/config/runtime.js";
 import type { DeploymentConfig } from "../../lib/config/schema.js";
 import type { GroupRecord } from "../../lib/store/job-store.js";
 import {
@@ -272,9 +272,10 @@ describe("state and payloads", () => {
 });
 
 describe("AWS Batch", () => {
-  const keys = () => ["cpu", ...config.aws.gpuFamilies.map((family) => family.family)];
+  const keys = () => computeQueues(config.aws).map((queue) => queue.key);
 
   it("one compute environment and one job queue per GPU family plus the CPU one, named by resourceNames", () => {
+    expect(keys()).toEqual(["cpu", "g5", "g6", "p4d", "g4dn"]);
     template.resourceCountIs("AWS::Batch::ComputeEnvironment", keys().length);
     template.resourceCountIs("AWS::Batch::JobQueue", keys().length);
     for (const key of keys()) {
@@ -292,14 +293,15 @@ describe("AWS Batch", () => {
           Ec2Configuration: [{ ImageType: "ECS_AL2023_NVIDIA" }],
           MinvCpus: 0,
           MaxvCpus: family.maxvCpus,
-          Type: family.spot ? "SPOT" : "EC2",
-          AllocationStrategy: family.spot ? "SPOT_PRICE_CAPACITY_OPTIMIZED" : "BEST_FIT_PROGRESSIVE",
+          Type: family.capacity === "spot" ? "SPOT" : "EC2",
+          AllocationStrategy:
+            family.capacity === "spot" ? "SPOT_PRICE_CAPACITY_OPTIMIZED" : "BEST_FIT_PROGRESSIVE",
         }),
       });
     }
     template.hasResourceProperties("AWS::Batch::ComputeEnvironment", {
       ComputeResources: Match.objectLike({
-        InstanceTypes: config.aws.cpu.instanceTypes,
+        InstanceTypes: config.aws.cpu[0]!.instanceTypes,
         Ec2Configuration: [{ ImageType: "ECS_AL2023" }],
       }),
     });

@@ -43,7 +43,18 @@ const jobFields = fc.record(
     variables: fc.oneof(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), fc.anything()),
     command: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), fc.anything()),
     failurePolicy: fc.anything(),
-    runtime: fc.anything(),
+    runtime: fc.oneof(
+      fc.record(
+        {
+          architecture: fc.constantFrom("amd64", "arm64", "x86"),
+          nodeType: fc.oneof(fc.constantFrom("c7i.large", "g5.2xlarge", "c6i", "", "G5"), fc.string()),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    ),
+    preemptible: fc.oneof(fc.boolean(), fc.anything()),
+    project: fc.oneof(fc.constantFrom("team-a", "Team_A", "x".repeat(64)), fc.string()),
   },
   { requiredKeys: [] },
 );

@@ -1,3 +1,4 @@
+import { DescribeJobsCommand, ListJobsCommand } from "@aws-sdk/client-batch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack, type TestStack } from "./harness.js";
 
@@ -156,6 +157,33 @@ const badRequests: [string, string, string, unknown, number, string][] = [
     "gpuCount",
   ],
   ["too much cpu", "POST", "/api/v1/jobs", { resources: { limits: { cpu: "1000" } } }, 400, "cpu"],
+  [
+    "architecture no compute offers",
+    "POST",
+    "/api/v1/jobs",
+    { runtime: { architecture: "arm64" } },
+    400,
+    "runtime.architecture 'arm64' is not offered",
+  ],
+  [
+    "unknown nodeType",
+    "POST",
+    "/api/v1/jobs",
+    { runtime: { nodeType: "c6i.large" } },
+    400,
+    "runtime.nodeType 'c6i.large' matches no configured instance type",
+  ],
+  ["preemptible without Spot capacity", "POST", "/api/v1/jobs", { preemptible: true }, 400, "preemptible"],
+  ["preemptible not a boolean", "POST", "/api/v1/jobs", { preemptible: "yes" }, 422, "preemptible"],
+  ["project not a DNS label", "POST", "/api/v1/jobs", { project: "Team_A" }, 422, "project"],
+  [
+    "batch defaults asking for Spot where there is none",
+    "POST",
+    "/api/v1/batches",
+    { defaultRadixJobComponentConfig: { preemptible: true }, jobScheduleDescriptions: [{}, {}] },
+    400,
+    "jobScheduleDescriptions[0]: preemptible: true",
+  ],
   ["variables not strings", "POST", "/api/v1/jobs", { variables: { A: 1 } }, 422, "variables"],
   ["bad variable name", "POST", "/api/v1/jobs", { variables: { "1A": "x" } }, 422, "variables"],
   ["command not a list", "POST", "/api/v1/jobs", { command: "run" }, 422, "command"],
@@ -222,5 +250,32 @@ describe("bad requests", () => {
     await stack.api("POST", "/api/v1/jobs", { payload: megabyte });
     const after = await stack.api<unknown[]>("GET", "/api/v1/jobs");
     expect(after.body).toHaveLength(before.body.length);
+  });
+});
+
+describe("queue and share identifier", () => {
+  /** The AWS Batch job of a single job, found by its name in a queue. */
+  async function batchJob(queue: string, name: string) {
+    const listed = await stack.clients.batch.send(
+      new ListJobsCommand({ jobQueue: queue, filters: [{ name: "JOB_NAME", values: [name] }] }),
+    );
+    const jobId = listed.jobSummaryList?.[0]?.jobId;
+    expect(jobId, `${name} in ${queue}`).toBeDefined();
+    const described = await stack.clients.batch.send(new DescribeJobsCommand({ jobs: [jobId!] }));
+    return described.jobs![0]!;
+  }
+
+  it("preemptible picks the Spot queue and project becomes the share identifier", async () => {
+    const gpu = await stack.api<{ name: string }>("POST", "/api/v1/jobs", {
+      node: { gpu: "nvidia-a10g" },
+      preemptible: true,
+      project: "team-a",
+    });
+    expect(gpu.status, JSON.stringify(gpu.body)).toBe(200);
+    expect((await batchJob("sample-g5", gpu.body.name)).shareIdentifier).toBe("team-a");
+
+    const cpu = await stack.api<{ name: string }>("POST", "/api/v1/jobs", { preemptible: false });
+    expect(cpu.status, JSON.stringify(cpu.body)).toBe(200);
+    expect((await batchJob("sample-cpu", cpu.body.name)).shareIdentifier).toBe("compute");
   });
 });
