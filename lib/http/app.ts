@@ -1,10 +1,11 @@
 import middy from "@middy/core";
 import httpRouterHandler, { type Route } from "@middy/http-router";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { InvalidRequestError } from "../api/errors.js";
 import { buildOpenApiDocument } from "../api/openapi.js";
 import { batchScheduleDescriptionSchema, jobScheduleDescriptionSchema } from "../api/schemas.js";
 import { IDEMPOTENCY_KEY } from "../idempotency/idempotency.js";
+import { apiInvocation, type InvocationContext } from "../observability/correlation.js";
 import { deleteBatch, deleteJob, stopAll, stopBatch, stopJob, stopJobInBatch } from "../service/control.js";
 import { createBatch, createBatchOnce, createJob, createJobOnce } from "../service/create.js";
 import type { ServiceDeps } from "../service/deps.js";
@@ -23,7 +24,8 @@ const openApiDocument = () => {
 };
 
 type Event = APIGatewayProxyEvent;
-type Handler = (event: Event) => Promise<unknown>;
+/** A route's work, given the request's own deps (its correlated logger: lib/observability/correlation.ts). */
+type Handler = (event: Event, deps: ServiceDeps) => Promise<unknown>;
 
 /** The largest page of a batch's jobs one GET returns. */
 const MAX_PAGE = 10_000;
@@ -68,7 +70,6 @@ function logQueryOf(event: Event) {
 
 /** The routes of Radix's job-scheduler API (spec 000, swagger.json), as plain data. */
 export function apiRoutes(
-  deps: ServiceDeps,
   component: string,
 ): { method: Route<Event, APIGatewayProxyResult>["method"]; path: string; run: Handler }[] {
   const job = (event: Event) => pathParameter(event, "jobName");
@@ -80,60 +81,68 @@ export function apiRoutes(
       path: "/api/v1/docs",
       run: async () => new TextBody(renderApiPage(openApiDocument()), "text/html; charset=utf-8"),
     },
-    { method: "GET", path: "/api/v1/jobs", run: () => listJobs(deps, component) },
+    { method: "GET", path: "/api/v1/jobs", run: (_e, deps) => listJobs(deps, component) },
     {
       method: "POST",
       path: "/api/v1/jobs",
-      run: (e) => {
+      run: (e, deps) => {
         const body = parseBody(e, jobScheduleDescriptionSchema, true);
         const key = idempotencyKeyOf(e);
         return key ? createJobOnce(deps, component, body, key) : createJob(deps, component, body);
       },
     },
-    { method: "POST", path: "/api/v1/jobs/stop", run: () => stopAll(deps, component, "job") },
-    { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e) => getJob(deps, component, job(e)) },
+    { method: "POST", path: "/api/v1/jobs/stop", run: (_e, deps) => stopAll(deps, component, "job") },
+    { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e, deps) => getJob(deps, component, job(e)) },
     {
       method: "GET",
       path: "/api/v1/jobs/{jobName}/logs",
-      run: async (e) => new TextBody(await getJobLogs(deps, component, job(e), logQueryOf(e))),
+      run: async (e, deps) => new TextBody(await getJobLogs(deps, component, job(e), logQueryOf(e))),
     },
-    { method: "DELETE", path: "/api/v1/jobs/{jobName}", run: (e) => deleteJob(deps, component, job(e)) },
-    { method: "POST", path: "/api/v1/jobs/{jobName}/stop", run: (e) => stopJob(deps, component, job(e)) },
-    { method: "GET", path: "/api/v1/batches", run: () => listBatches(deps, component) },
+    {
+      method: "DELETE",
+      path: "/api/v1/jobs/{jobName}",
+      run: (e, deps) => deleteJob(deps, component, job(e)),
+    },
+    {
+      method: "POST",
+      path: "/api/v1/jobs/{jobName}/stop",
+      run: (e, deps) => stopJob(deps, component, job(e)),
+    },
+    { method: "GET", path: "/api/v1/batches", run: (_e, deps) => listBatches(deps, component) },
     {
       method: "POST",
       path: "/api/v1/batches",
-      run: (e) => {
+      run: (e, deps) => {
         const body = parseBody(e, batchScheduleDescriptionSchema, false);
         const key = idempotencyKeyOf(e);
         return key ? createBatchOnce(deps, component, body, key) : createBatch(deps, component, body);
       },
     },
-    { method: "POST", path: "/api/v1/batches/stop", run: () => stopAll(deps, component, "batch") },
+    { method: "POST", path: "/api/v1/batches/stop", run: (_e, deps) => stopAll(deps, component, "batch") },
     {
       method: "GET",
       path: "/api/v1/batches/{batchName}",
-      run: (e) => getBatch(deps, component, batch(e), pageOf(e)),
+      run: (e, deps) => getBatch(deps, component, batch(e), pageOf(e)),
     },
     {
       method: "DELETE",
       path: "/api/v1/batches/{batchName}",
-      run: (e) => deleteBatch(deps, component, batch(e)),
+      run: (e, deps) => deleteBatch(deps, component, batch(e)),
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/stop",
-      run: (e) => stopBatch(deps, component, batch(e)),
+      run: (e, deps) => stopBatch(deps, component, batch(e)),
     },
     {
       method: "GET",
       path: "/api/v1/batches/{batchName}/jobs/{jobName}",
-      run: async (e) => (await getJobInBatch(deps, component, batch(e), job(e))).view,
+      run: async (e, deps) => (await getJobInBatch(deps, component, batch(e), job(e))).view,
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/jobs/{jobName}/stop",
-      run: (e) => stopJobInBatch(deps, component, batch(e), job(e)),
+      run: (e, deps) => stopJobInBatch(deps, component, batch(e), job(e)),
     },
   ];
 }
@@ -143,16 +152,19 @@ export function apiRoutes(
  * serves the local stack. Success is always HTTP 200 (Radix code), errors are Radix Status objects.
  */
 export function createApiHandler(deps: ServiceDeps, component: string) {
-  const routes = apiRoutes(deps, component).map(({ method, path, run }) => ({
+  const routes = apiRoutes(component).map(({ method, path, run }) => ({
     method,
     path,
-    handler: async (event: Event) => {
-      const result = await run(event);
+    handler: async (event: Event, context: InvocationContext) => {
+      const result = await run(event, context.deps);
       return result instanceof TextBody ? text(200, result) : json(200, result);
     },
   }));
-  return middy<Event, APIGatewayProxyResult>()
+  const handler = middy<Event, APIGatewayProxyResult, Error, InvocationContext>()
+    .use(apiInvocation(deps))
     .use({ after: () => deps.metrics?.flush(), onError: () => deps.metrics?.flush() })
-    .use(radixErrorHandler(deps.logger))
+    .use(radixErrorHandler<InvocationContext>((request) => request.context.deps?.logger ?? deps.logger))
     .handler(httpRouterHandler<Event, APIGatewayProxyResult>(routes as never) as never);
+  // Called with Lambda's plain context; apiInvocation puts the request's deps on it before any route runs.
+  return handler as unknown as (event: Event, context: Context) => Promise<APIGatewayProxyResult>;
 }
