@@ -230,14 +230,17 @@ describe("at least once", () => {
     const final = await eventually(async () =>
       jobEventsOf(job.name).find((e) => e.detail.status === "Succeeded"),
     );
-    const batchEvent = readFileSync(join(stack.dataDir, "batch", "events.ndjson"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line))
-      .find(
-        (event) =>
-          event.detail.parameters?.schedBatch === created.name && event.detail.status === "SUCCEEDED",
-      );
+    // events.ndjson has an event once its delivery is done, a moment after its change is recorded.
+    const batchEvent = await eventually(async () =>
+      readFileSync(join(stack.dataDir, "batch", "events.ndjson"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .find(
+          (event) =>
+            event.detail.parameters?.schedBatch === created.name && event.detail.status === "SUCCEEDED",
+        ),
+    );
     const handler = createBatchEventsHandler(stack.deps);
     const deliver = (receiveCount: number) =>
       handler({
