@@ -143,15 +143,18 @@ export async function syncBatchStatus(
  * The reconciler's pass over a batch it has just read in full: records shard memberships the tracker
  * missed (a crash between a shard write and its tracker update), then syncs when the status, phase or a
  * pending event says so. Returns whether the batch's status is recorded and published.
+ *
+ * `tracker` must have been read before `shards`: a membership the tracker lacks is then one the shards
+ * already had (never one a later write has changed since).
  */
 export async function reconcileBatchStatus(
   deps: ServiceDeps,
   batch: BatchRecord,
   shards: readonly ShardState[],
+  trackerBefore: BatchTracker | undefined,
 ): Promise<boolean> {
-  if (batch.batchType !== "batch") return true;
-  let tracker = await deps.store.getTracker(batch.name);
-  if (!tracker) return true;
+  if (batch.batchType !== "batch" || !trackerBefore) return true;
+  let tracker = trackerBefore;
   const started = new Set(tracker.startedShards);
   const ended = new Set(tracker.endedShards);
   for (const shard of shards) {

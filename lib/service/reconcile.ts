@@ -113,9 +113,11 @@ async function reconcileBatch(
     groups = await deps.store.listGroups(name);
     report.resumed++;
   }
+  // The tracker before the shards: a membership it lacks is then one the shards already had when read.
+  const tracker = await deps.store.getTracker(name);
   const shards = await allShards(deps, batch, shard0);
   const eventsLeft = await publishOutboxes(deps, name, shards);
-  const statusPublished = await reconcileBatchStatus(deps, batch, shards);
+  const statusPublished = await reconcileBatchStatus(deps, batch, shards, tracker);
   const open: { ordinal: number; entry: JobEntry; group: GroupRecord }[] = [];
   for (const shard of shards) {
     for (const [slot, entry] of shard.entries) {

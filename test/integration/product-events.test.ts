@@ -315,6 +315,50 @@ describe("at least once", () => {
   });
 });
 
+describe("the batch status tracker", () => {
+  it("a crash between a shard's write and its tracker update is repaired by the reconciler, and the change announced", async () => {
+    const batchName = newBatchName("compute", new Date());
+    await stack.deps.store.createBatch(
+      {
+        name: batchName,
+        component: "compute",
+        batchType: "batch",
+        created: Date.now(),
+        size: 2,
+        groupCount: 0,
+      },
+      [],
+      [],
+    );
+    // The jobs' changes written as a crashed process left them: the shard moved, the tracker did not.
+    const shard = (await stack.deps.store.getShard(batchName, 0))!;
+    await stack.deps.store.writeEntries({
+      batchName,
+      shard: 0,
+      entries: [...shard.entries].map(([slot, entry]) => ({
+        slot,
+        next: finishWithoutBatch(entry, "Stopped", Date.now(), "Job was stopped"),
+        expectedVersion: entry.v,
+        previousStatus: entry.status,
+      })),
+    });
+    expect(await stack.deps.store.getTracker(batchName)).toMatchObject({
+      endedShards: [],
+      status: "Waiting",
+    });
+    await reconcile(invocationDeps(stack.deps, { correlationId: "repair-test" }));
+    expect(await stack.deps.store.getTracker(batchName)).toMatchObject({
+      startedShards: [0],
+      endedShards: [0],
+      status: "Stopped",
+      phase: "ended",
+    });
+    expect(batchEventsOf(batchName).map((e) => [e.detail.previousStatus, e.detail.status])).toEqual([
+      ["Waiting", "Stopped"],
+    ]);
+  });
+});
+
 describe("every product event", () => {
   it("matches its documented schema and names what caused it", () => {
     const validators = {
