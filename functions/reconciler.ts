@@ -1,4 +1,6 @@
+import type { Context } from "aws-lambda";
 import { runtimeConfigFromEnv } from "../lib/config/runtime.js";
+import { invocationDeps } from "../lib/observability/correlation.js";
 import { DEFAULT_RECONCILE_OPTIONS, reconcile } from "../lib/service/reconcile.js";
 import { createServiceDeps } from "../lib/wiring/aws-deps.js";
 
@@ -9,8 +11,10 @@ const options = {
   resumeAfterMs: Number(process.env.RECONCILE_RESUME_AFTER_MS ?? DEFAULT_RECONCILE_OPTIONS.resumeAfterMs),
 };
 
-export const handler = async () => {
-  const report = await reconcile(deps, options).finally(() => deps.metrics?.flush());
-  deps.logger.info("reconciled", { ...report });
+/** Each pass is correlated by its Lambda request id: its log lines, and the events of its repairs. */
+export const handler = async (_event: unknown, context: Context) => {
+  const scoped = invocationDeps(deps, { context, correlationId: context.awsRequestId });
+  const report = await reconcile(scoped, options).finally(() => deps.metrics?.flush());
+  scoped.logger.info("reconciled", { ...report });
   return report;
 };

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as z from "zod";
-import { jobStatusChangeSchema } from "../notify/product-events.js";
+import { batchStatusChangeSchema, jobStatusChangeSchema } from "../notify/product-events.js";
 import { buildOpenApiDocument } from "./openapi.js";
 
 /**
@@ -10,6 +10,7 @@ import { buildOpenApiDocument } from "./openapi.js";
 export function productEventSchemas() {
   return {
     "job-status-change.schema.json": z.toJSONSchema(jobStatusChangeSchema, { target: "draft-2020-12" }),
+    "batch-status-change.schema.json": z.toJSONSchema(batchStatusChangeSchema, { target: "draft-2020-12" }),
   };
 }
 

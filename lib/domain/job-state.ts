@@ -54,7 +54,17 @@ export interface JobEntry {
   budgetFromRun?: number;
   /** The job's deadline (timeLimitSeconds) is measured from here when set (a restart), else from submission. */
   since?: number;
+  /** The status before the last status change: the `previousStatus` of that change's product event. */
+  previousStatus?: StoredStatus;
+  /**
+   * Product events of this job's status changes not yet known to be published, oldest first. Only
+   * present after a failed publish or for changes the scheduler made itself (lib/service/entries.ts).
+   */
+  outbox?: PendingEvent[];
 }
+
+/** A product event kept in an entry's outbox, as it will be published (lib/notify/product-events.ts). */
+export type PendingEvent = { readonly sequence: number; readonly [field: string]: unknown };
 
 /** What AWS Batch says about one finished attempt. */
 export interface AttemptFacts {

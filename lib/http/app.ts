@@ -1,6 +1,6 @@
 import middy from "@middy/core";
 import httpRouterHandler, { type Route } from "@middy/http-router";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { InvalidRequestError } from "../api/errors.js";
 import { type ListQuery, listQuerySchema, NEXT_TOKEN_HEADER } from "../api/list-query.js";
 import { buildOpenApiDocument } from "../api/openapi.js";
@@ -10,6 +10,7 @@ import {
   priorityChangeSchema,
 } from "../api/schemas.js";
 import { IDEMPOTENCY_KEY } from "../idempotency/idempotency.js";
+import { apiInvocation, type InvocationContext } from "../observability/correlation.js";
 import { authorizeChange, authorizeSubmit, type Caller, mayChange } from "../service/access.js";
 import { deleteBatch, deleteJob, stopAll, stopBatch, stopJob, stopJobInBatch } from "../service/control.js";
 import { createBatch, createBatchOnce, createJob, createJobOnce } from "../service/create.js";
@@ -33,7 +34,8 @@ const openApiDocument = () => {
 };
 
 type Event = APIGatewayProxyEvent;
-type Handler = (event: Event, caller: Caller) => Promise<unknown>;
+/** A route's work, given the request's own deps (its correlated logger) and its caller. */
+type Handler = (event: Event, deps: ServiceDeps, caller: Caller) => Promise<unknown>;
 
 const PUBLIC_PATHS = new Set(["/api/v1/openapi.json", "/api/v1/docs"]);
 
@@ -118,7 +120,6 @@ function projectsOf(jobs: { project?: string }[], defaults?: { project?: string 
 
 /** The routes of Radix's job-scheduler API (spec 000, swagger.json) and our additions, as plain data. */
 export function apiRoutes(
-  deps: ServiceDeps,
   component: string,
 ): { method: Route<Event, APIGatewayProxyResult>["method"]; path: string; run: Handler }[] {
   const job = (event: Event) => pathParameter(event, "jobName");
@@ -127,13 +128,14 @@ export function apiRoutes(
   /** A change of existing jobs: 403 unless the caller may stop/change jobs of their project. */
   const changing =
     (target: (e: Event) => { batchName?: string; jobName?: string }, run: Handler): Handler =>
-    async (e, caller) => {
+    async (e, deps, caller) => {
       await authorizeChange(deps, caller, target(e));
-      return run(e, caller);
+      return run(e, deps, caller);
     };
   const ofJob = (e: Event) => ({ jobName: job(e) });
   const ofBatch = (e: Event) => ({ batchName: batch(e) });
-  const mayStop = (caller: Caller) => (record: BatchRecord) => mayChange(deps, caller, record);
+  const mayStop = (deps: ServiceDeps, caller: Caller) => (record: BatchRecord) =>
+    mayChange(deps, caller, record);
   return [
     { method: "GET", path: "/api/v1/openapi.json", run: async () => openApiDocument() },
     {
@@ -144,7 +146,7 @@ export function apiRoutes(
     {
       method: "GET",
       path: "/api/v1/jobs",
-      run: async (e) => {
+      run: async (e, deps) => {
         const query = listQueryOf(e);
         return query ? paged(await queryJobs(deps, component, query)) : listJobs(deps, component);
       },
@@ -152,7 +154,7 @@ export function apiRoutes(
     {
       method: "POST",
       path: "/api/v1/jobs",
-      run: (e, caller) => {
+      run: (e, deps, caller) => {
         const body = parseBody(e, jobScheduleDescriptionSchema, true);
         authorizeSubmit(deps, caller, projectsOf([body]));
         const options = { reuse: queryFlag(e, "reuse"), submittedBy: caller.principal };
@@ -165,40 +167,40 @@ export function apiRoutes(
     {
       method: "POST",
       path: "/api/v1/jobs/stop",
-      run: (_e, caller) => stopAll(deps, component, "job", mayStop(caller)),
+      run: (_e, deps, caller) => stopAll(deps, component, "job", mayStop(deps, caller)),
     },
-    { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e) => getJob(deps, component, job(e)) },
+    { method: "GET", path: "/api/v1/jobs/{jobName}", run: (e, deps) => getJob(deps, component, job(e)) },
     {
       method: "GET",
       path: "/api/v1/jobs/{jobName}/logs",
-      run: async (e) => new TextBody(await getJobLogs(deps, component, job(e), logQueryOf(e))),
+      run: async (e, deps) => new TextBody(await getJobLogs(deps, component, job(e), logQueryOf(e))),
     },
     {
       method: "DELETE",
       path: "/api/v1/jobs/{jobName}",
-      run: changing(ofJob, (e) => deleteJob(deps, component, job(e))),
+      run: changing(ofJob, (e, deps) => deleteJob(deps, component, job(e))),
     },
     {
       method: "PATCH",
       path: "/api/v1/jobs/{jobName}",
-      run: changing(ofJob, (e) =>
+      run: changing(ofJob, (e, deps) =>
         changeJobPriority(deps, component, job(e), parseBody(e, priorityChangeSchema, false)),
       ),
     },
     {
       method: "POST",
       path: "/api/v1/jobs/{jobName}/restart",
-      run: changing(ofJob, (e) => restartJob(deps, component, job(e))),
+      run: changing(ofJob, (e, deps) => restartJob(deps, component, job(e))),
     },
     {
       method: "POST",
       path: "/api/v1/jobs/{jobName}/stop",
-      run: changing(ofJob, (e) => stopJob(deps, component, job(e))),
+      run: changing(ofJob, (e, deps) => stopJob(deps, component, job(e))),
     },
     {
       method: "GET",
       path: "/api/v1/batches",
-      run: async (e) => {
+      run: async (e, deps) => {
         const query = listQueryOf(e);
         return query ? paged(await queryBatches(deps, component, query)) : listBatches(deps, component);
       },
@@ -206,7 +208,7 @@ export function apiRoutes(
     {
       method: "POST",
       path: "/api/v1/batches",
-      run: (e, caller) => {
+      run: (e, deps, caller) => {
         const body = parseBody(e, batchScheduleDescriptionSchema, false);
         authorizeSubmit(
           deps,
@@ -223,49 +225,51 @@ export function apiRoutes(
     {
       method: "POST",
       path: "/api/v1/batches/stop",
-      run: (_e, caller) => stopAll(deps, component, "batch", mayStop(caller)),
+      run: (_e, deps, caller) => stopAll(deps, component, "batch", mayStop(deps, caller)),
     },
     {
       method: "GET",
       path: "/api/v1/batches/{batchName}",
-      run: (e) => getBatch(deps, component, batch(e), pageOf(e)),
+      run: (e, deps) => getBatch(deps, component, batch(e), pageOf(e)),
     },
     {
       method: "DELETE",
       path: "/api/v1/batches/{batchName}",
-      run: changing(ofBatch, (e) => deleteBatch(deps, component, batch(e))),
+      run: changing(ofBatch, (e, deps) => deleteBatch(deps, component, batch(e))),
     },
     {
       method: "PATCH",
       path: "/api/v1/batches/{batchName}",
-      run: changing(ofBatch, (e) =>
+      run: changing(ofBatch, (e, deps) =>
         changeBatchPriority(deps, component, batch(e), parseBody(e, priorityChangeSchema, false)),
       ),
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/restart",
-      run: changing(ofBatch, (e) => restartBatch(deps, component, batch(e), { all: queryFlag(e, "all") })),
+      run: changing(ofBatch, (e, deps) =>
+        restartBatch(deps, component, batch(e), { all: queryFlag(e, "all") }),
+      ),
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/stop",
-      run: changing(ofBatch, (e) => stopBatch(deps, component, batch(e))),
+      run: changing(ofBatch, (e, deps) => stopBatch(deps, component, batch(e))),
     },
     {
       method: "GET",
       path: "/api/v1/batches/{batchName}/jobs/{jobName}",
-      run: async (e) => (await getJobInBatch(deps, component, batch(e), job(e))).view,
+      run: async (e, deps) => (await getJobInBatch(deps, component, batch(e), job(e))).view,
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/jobs/{jobName}/stop",
-      run: changing(ofBatch, (e) => stopJobInBatch(deps, component, batch(e), job(e))),
+      run: changing(ofBatch, (e, deps) => stopJobInBatch(deps, component, batch(e), job(e))),
     },
     {
       method: "POST",
       path: "/api/v1/batches/{batchName}/jobs/{jobName}/restart",
-      run: changing(ofBatch, (e) => restartJob(deps, component, jobInBatch(e))),
+      run: changing(ofBatch, (e, deps) => restartJob(deps, component, jobInBatch(e))),
     },
   ];
 }
@@ -275,20 +279,23 @@ export function apiRoutes(
  * serves the local stack. Success is always HTTP 200 (Radix code), errors are Radix Status objects.
  */
 export function createApiHandler(deps: ServiceDeps, component: string) {
-  const routes = apiRoutes(deps, component).map(({ method, path, run }) => ({
+  const routes = apiRoutes(component).map(({ method, path, run }) => ({
     method,
     path,
-    handler: async (event: Event) => {
+    handler: async (event: Event, context: InvocationContext) => {
       // The API document and its page are public; everything else knows its caller.
       const caller: Caller = PUBLIC_PATHS.has(path) ? {} : { principal: principalOf(event, deps.auth) };
-      const result = await run(event, caller);
+      const result = await run(event, context.deps, caller);
       if (result instanceof TextBody) return text(200, result);
       if (result instanceof WithHeaders) return jsonWithHeaders(200, result);
       return json(200, result);
     },
   }));
-  return middy<Event, APIGatewayProxyResult>()
+  const handler = middy<Event, APIGatewayProxyResult, Error, InvocationContext>()
+    .use(apiInvocation(deps))
     .use({ after: () => deps.metrics?.flush(), onError: () => deps.metrics?.flush() })
-    .use(radixErrorHandler(deps.logger))
+    .use(radixErrorHandler<InvocationContext>((request) => request.context.deps?.logger ?? deps.logger))
     .handler(httpRouterHandler<Event, APIGatewayProxyResult>(routes as never) as never);
+  // Called with Lambda's plain context; apiInvocation puts the request's deps on it before any route runs.
+  return handler as unknown as (event: Event, context: Context) => Promise<APIGatewayProxyResult>;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { MiddlewareObj } from "@middy/core";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { MiddlewareObj, Request } from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { HttpError } from "../api/errors.js";
 import { json } from "./respond.js";
 
@@ -9,9 +9,10 @@ import { json } from "./respond.js";
  * Known errors keep their status and message; middy's own (e.g. the router's 404) keep their status;
  * anything else is logged with its cause and answered with a generic 500 that leaks nothing.
  */
-export function radixErrorHandler(
-  logger: Logger,
-): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+export function radixErrorHandler<TContext extends Context>(
+  /** The request's logger (its correlated child logger). */
+  loggerOf: (request: Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TContext>) => Logger,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TContext> {
   return {
     onError: (request) => {
       const error = request.error as
@@ -33,7 +34,11 @@ export function radixErrorHandler(
         request.response = json(404, { status: "Failure", message, reason: "NotFound", code: 404 });
         return;
       }
-      logger.error("request failed", { error, path: request.event?.path, method: request.event?.httpMethod });
+      loggerOf(request).error("request failed", {
+        error,
+        path: request.event?.path,
+        method: request.event?.httpMethod,
+      });
       request.response = json(500, {
         status: "Failure",
         message: "internal error; the request was logged with its cause",

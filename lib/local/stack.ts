@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,7 +18,8 @@ import type { DeploymentConfig } from "../config/schema.js";
 import { createApiHandler } from "../http/app.js";
 import { FileLogReader } from "../logs/file-log-reader.js";
 import { LocalProductBus } from "../notify/local-bus.js";
-import { jobStatusChange, notifyWebhook } from "../notify/notifier.js";
+import { notifyWebhook } from "../notify/notifier.js";
+import { invocationDeps } from "../observability/correlation.js";
 import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../service/reconcile.js";
@@ -32,6 +34,7 @@ import {
 import { crashingGateway } from "./crashing-gateway.js";
 import { deliveryWindow } from "./delivery-window.js";
 import { serveApi } from "./http-adapter.js";
+import { sqsIngest } from "./ingest-queue.js";
 import {
   ensureTable,
   LOCAL_CREDENTIALS,
@@ -180,9 +183,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clients,
       logger,
       // In AWS an asynchronous Lambda invoke; here the same submitter runs in-process, off the request.
-      submitInBackground: async (component, batchName) => {
+      submitInBackground: async (component, batchName, correlationId) => {
         setImmediate(() => {
-          submitBatch(deps!, component, batchName).catch((error) =>
+          submitBatch(invocationDeps(deps!, { correlationId }), component, batchName).catch((error) =>
             logger.error("background submission failed", { batchName, error }),
           );
         });
@@ -192,9 +195,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The product bus and the webhook notifier, in-process (EventBridge → SQS → notifier in AWS).
     const bus = new LocalProductBus(
       { events: join(dataDir, "product-events.ndjson"), dead: join(dataDir, "notifications-dead.ndjson") },
-      (change) => notifyWebhook(deps!, change),
+      (event) => notifyWebhook(deps!, event),
     );
-    deps.onJobChange = (change) => bus.publish([jobStatusChange(change, change.entry, deps!.now())]);
+    deps.events = bus;
     deps.submitLeaseMs = options.submitLeaseMs;
     // The static token map stands in for API Gateway's IAM authorization on a laptop.
     if (config.auth.localTokens) deps.auth = { tokens: config.auth.localTokens };
@@ -203,14 +206,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
     const eventsHandler = createBatchEventsHandler(deps);
     const handle = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;
-    // As in AWS (EventBridge → SQS → batch-events), events reach the handler in batches.
-    onEvent = deliveryWindow(handle, { maxEvents: 500, maxWaitMs: 20 });
+    // As in AWS (EventBridge → SQS → batch-events), events reach the handler in SQS batches.
+    onEvent = deliveryWindow(sqsIngest(handle), { maxEvents: 500, maxWaitMs: 20 });
     const reconcileEveryMs = options.reconcileEveryMs ?? 10_000;
     if (reconcileEveryMs > 0) {
       const reconcileOptions = { ...DEFAULT_RECONCILE_OPTIONS, ...options.reconcile };
       reconcileTimer = setInterval(() => {
         reconciling = reconciling
-          .then(() => reconcile(deps!, reconcileOptions))
+          .then(() => reconcile(invocationDeps(deps!, { correlationId: randomUUID() }), reconcileOptions))
           .catch((error) => logger.error("reconcile failed", { error }));
       }, reconcileEveryMs);
       reconcileTimer.unref();

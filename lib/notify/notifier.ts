@@ -1,58 +1,90 @@
-import type { JobEntry } from "../domain/job-state.js";
-import { jobName, parseJobName } from "../domain/names.js";
-import { componentSettings, type JobChange, type ServiceDeps } from "../service/deps.js";
+import { parseJobName } from "../domain/names.js";
+import { componentSettings, type ServiceDeps } from "../service/deps.js";
 import { allShards } from "../service/queries.js";
-import { batchStatusView, jobStatusView, rfc3339 } from "../service/views.js";
-import { shardOf } from "../store/job-store.js";
-import type { JobStatusChange } from "./product-events.js";
+import { batchStatusView, jobStatusView } from "../service/views.js";
+import { type BatchRecord, type ShardState, shardCountOf, shardOf } from "../store/job-store.js";
+import {
+  BATCH_STATUS_CHANGE,
+  type BatchStatusChange,
+  type JobStatusChange,
+  type ProductEvent,
+} from "./product-events.js";
 import { DEFAULT_WEBHOOK_OPTIONS, deliverWebhook, type WebhookOptions } from "./webhook.js";
 
-/** The product event for a job's status change (what the events handler publishes). */
-export function jobStatusChange(change: JobChange, entry: JobEntry, now: number): JobStatusChange {
-  const event: JobStatusChange = {
-    component: change.component,
-    batchName: change.batchName,
-    jobName: jobName(change.batchName, change.ordinal),
-    previousStatus: change.previousStatus,
-    status: change.status,
-    attempts: entry.attempts.length,
-    time: rfc3339(now) ?? new Date(now).toISOString(),
-  };
-  if (entry.jobId !== undefined) event.jobId = entry.jobId;
-  if (entry.exitCode !== undefined) event.exitCode = entry.exitCode;
-  if (entry.message) event.message = entry.message;
-  if (entry.batchStatus) event.batchJobStatus = entry.batchStatus;
-  if (entry.statusReason) event.statusReason = entry.statusReason;
-  return event;
-}
+/**
+ * Up to this many shards (1,000 jobs) a job's notification sums the batch's shards for its batch part;
+ * above, it shows the batch as of its last status change (the tracker's), so that notifying each job of
+ * a 100,000-job batch never reads its 1,000 shards.
+ */
+const FULL_READ_MAX_SHARDS = 10;
+
+const timeOf = (text: string | undefined) => (text === undefined ? undefined : Date.parse(text));
+
+/** The batch part of a notification from counts recorded with a batch status change (no shard reads). */
+const asRecorded = (change: BatchStatusChange): ShardState[] => [
+  {
+    index: 0,
+    entries: new Map(),
+    counts: change.counts,
+    started: timeOf(change.started),
+    ended: timeOf(change.ended),
+  },
+];
 
 /**
- * Sends Radix's webhook for one job status change: the BatchEvent body (the batch's status object, with
- * `event: "Update"` and only the changed job in jobStatuses, as it was at that change). Off the events
- * path (the notifier function in AWS, the local bus's consumer on a laptop), so a slow receiver never
- * slows recording. Throws when the receiver keeps failing, for the caller to retry or dead-letter.
+ * Sends Radix's webhook for one product event: a BatchEvent (the batch's status object with
+ * `event: "Update"`), as Radix sends one when a job or the batch changes state.
+ * - Job Status Change: only the changed job in `jobStatuses`, with its status as at that change.
+ * - Batch Status Change: `jobStatuses` empty (Radix: empty "when the common properties are changed"),
+ *   the batch's status and counts as at that change. A single job has none: its job notifications
+ *   carry its status (batchType `job`).
+ * Off the events path (the notifier function in AWS, the local bus's consumer on a laptop), so a slow
+ * receiver never slows recording. Throws when the receiver keeps failing, for the caller to retry or
+ * dead-letter.
  */
 export async function notifyWebhook(
   deps: ServiceDeps,
-  change: JobStatusChange,
+  event: ProductEvent,
   options: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS,
 ) {
-  const component = componentSettings(deps, change.component);
+  const component = componentSettings(deps, event.detail.component);
   if (!component.webhook) return;
-  const found = await deps.store.getBatch(change.batchName);
+  const found = await deps.store.getBatch(event.detail.batchName);
   if (!found) return; // deleted since
-  const { batch, shard0 } = found;
+  const body =
+    event.detailType === BATCH_STATUS_CHANGE
+      ? {
+          ...batchStatusView(component, found.batch, asRecorded(event.detail), []),
+          status: event.detail.status,
+        }
+      : await jobNotification(deps, found.batch, found.shard0, event.detail);
+  if (!body) return;
+  await deliverWebhook({ url: component.webhook, body: { ...body, event: "Update" } }, options);
+}
+
+async function jobNotification(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  shard0: ShardState,
+  change: JobStatusChange,
+) {
+  const component = componentSettings(deps, change.component);
   const parsed = parseJobName(change.jobName);
-  if (!parsed) return;
-  const { ordinal } = parsed;
-  const { shard, slot } = shardOf(ordinal);
-  const shards = await allShards(deps, batch, shard0);
-  const entry = shards.find((candidate) => candidate.index === shard)?.entries.get(slot);
-  if (!entry) return;
+  if (!parsed) return undefined;
+  const { shard, slot } = shardOf(parsed.ordinal);
+  const jobShard = shard === 0 ? shard0 : await deps.store.getShard(batch.name, shard);
+  const entry = jobShard?.entries.get(slot);
+  if (!entry) return undefined;
   const job = {
-    ...jobStatusView(batch, ordinal, entry),
+    ...jobStatusView(batch, parsed.ordinal, entry),
     status: change.status as ReturnType<typeof jobStatusView>["status"],
   };
-  const body = { ...batchStatusView(component, batch, shards, [job]), event: "Update" };
-  await deliverWebhook({ url: component.webhook, body }, options);
+  if (shardCountOf(batch.size) <= FULL_READ_MAX_SHARDS) {
+    return batchStatusView(component, batch, await allShards(deps, batch, shard0), [job]);
+  }
+  const tracker = await deps.store.getTracker(batch.name);
+  const shards = tracker?.last
+    ? asRecorded(tracker.last)
+    : [{ index: 0, entries: new Map(), counts: { Waiting: batch.size } }];
+  return { ...batchStatusView(component, batch, shards, [job]), status: tracker?.status ?? "Waiting" };
 }

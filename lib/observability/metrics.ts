@@ -18,7 +18,9 @@ export type MetricName =
   | "StateTransitions"
   | "EventLag"
   | "WebhooksDelivered"
-  | "WebhookFailures";
+  | "WebhookFailures"
+  /** Product events a PutEvents could not publish (kept for a retry: lib/service/entries.ts). */
+  | "ProductEventFailures";
 
 /** Namespace of the metrics in CloudWatch. */
 export const METRICS_NAMESPACE = "JobScheduler";

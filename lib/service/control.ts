@@ -5,6 +5,7 @@ import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { resolveJobInBatch } from "../domain/names.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
 import { type BatchRecord, groupOfOrdinal, type ShardState, shardCountOf } from "../store/job-store.js";
+import { syncBatchStatus } from "./batch-status.js";
 import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob } from "./queries.js";
@@ -67,6 +68,13 @@ async function stopWholeBatch(
 ) {
   if (ended) throw new BadRequestError(`batch ${batch.name} has already ended and cannot be stopped`);
   await deps.store.markBatchStopRequested(batch.name, deps.now());
+  // From now on the batch is Stopping: announced before its jobs' Stopped changes. A failure here does
+  // not fail the stop; the reconciler finds the status unannounced and announces it.
+  if (batch.batchType === "batch") {
+    await syncBatchStatus(deps, batch.name).catch((error) =>
+      deps.logger.error("batch status not synced after a stop", { batchName: batch.name, error }),
+    );
+  }
   for (const group of await deps.store.listGroups(batch.name)) {
     if (group.state === "submitted" && group.batchJobId)
       await deps.batch.terminate(group.batchJobId, STOP_REASON);

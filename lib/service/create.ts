@@ -191,7 +191,7 @@ async function submitNowOrLater(deps: ServiceDeps, recorded: Recorded) {
   const { batch, groups } = recorded;
   try {
     if (batch.size > SYNC_SUBMIT_MAX_JOBS || groups.length > SYNC_SUBMIT_MAX_GROUPS) {
-      await deps.submitInBackground(batch.component, batch.name);
+      await deps.submitInBackground(batch.component, batch.name, deps.correlationId);
     } else {
       await submitBatch(deps, batch.component, batch.name, groups);
     }

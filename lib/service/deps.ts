@@ -5,21 +5,10 @@ import type { JobEntry } from "../domain/job-state.js";
 import type { AuthSettings } from "../http/principal.js";
 import type { IdempotencyGuard } from "../idempotency/idempotency.js";
 import type { LogReader } from "../logs/log-reader.js";
+import type { ProductEventPublisher } from "../notify/product-events.js";
 import type { MetricsSink } from "../observability/metrics.js";
 import type { PayloadStore } from "../payloads/payload-store.js";
 import type { JobStore } from "../store/job-store.js";
-
-/** A job's status change, as the notifier and the product event bus receive it. */
-export interface JobChange {
-  /** The job's entry after the change. */
-  entry: JobEntry;
-  component: string;
-  batchName: string;
-  batchType: "job" | "batch";
-  ordinal: number;
-  previousStatus: string;
-  status: string;
-}
 
 /** Everything the use cases need, passed in (ports and adapters); nothing is created at import time. */
 export interface ServiceDeps {
@@ -29,10 +18,18 @@ export interface ServiceDeps {
   batch: BatchGateway;
   logger: Logger;
   now: () => number;
-  /** Hands a recorded batch to the background submitter (async Lambda invoke in AWS, in-process locally). */
-  submitInBackground: (component: string, batchName: string) => Promise<void>;
-  /** Told of every applied status change (notifications, product events). */
-  onJobChange?: (change: JobChange) => Promise<void>;
+  /**
+   * Hands a recorded batch to the background submitter (async Lambda invoke in AWS, in-process locally),
+   * with the correlation id of the request that recorded it.
+   */
+  submitInBackground: (component: string, batchName: string, correlationId?: string) => Promise<void>;
+  /** Where the product events of status changes go (lib/notify); absent: none are published. */
+  events?: ProductEventPublisher;
+  /**
+   * The invocation's correlation id (lib/observability/correlation.ts): on its log lines (`logger` is
+   * then the invocation's child logger) and in the product events of the changes it makes.
+   */
+  correlationId?: string;
   /** Makes creation with an `Idempotency-Key` happen once. */
   idempotency?: IdempotencyGuard;
   /**

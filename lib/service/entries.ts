@@ -1,7 +1,11 @@
-import type { JobEntry } from "../domain/job-state.js";
-import { componentOfBatch } from "../domain/names.js";
-import { SHARD_SIZE, shardOf } from "../store/job-store.js";
-import type { JobChange, ServiceDeps } from "./deps.js";
+import { type Phase, phaseOf } from "../domain/batch-phase.js";
+import type { JobEntry, PendingEvent } from "../domain/job-state.js";
+import { jobStatusChangeOf } from "../notify/event-details.js";
+import { jobEvent } from "../notify/product-events.js";
+import { SHARD_SIZE, type ShardState, shardOf } from "../store/job-store.js";
+import { onShardPhaseChange } from "./batch-status.js";
+import type { ServiceDeps } from "./deps.js";
+import { fromPending, mergeOutbox, toPending, withoutPublished } from "./job-outbox.js";
 import { KeyedLock } from "./keyed-lock.js";
 
 /** Conditional writes lost to a concurrent change are re-read and retried this many times. */
@@ -12,12 +16,46 @@ export type EntryOutcome = "applied" | "unchanged" | "missing";
 /** A change of one job's entry: the next entry, or undefined to leave it as it is. */
 export type EntryChange = (entry: JobEntry) => JobEntry | undefined;
 
+export interface ShardChange {
+  slot: number;
+  change: EntryChange;
+  /**
+   * For a change that turns out to be a no-op: whether the job's last status change is published again
+   * because the entry is exactly what this change would have made. That is how an SQS redelivery (after a
+   * failed publish, or a crash between recording and publishing) still delivers the event; see
+   * batch-events-handler.ts.
+   */
+  republish?: (entry: JobEntry) => boolean;
+  /** Carried into the product event of the change; default: the invocation's. */
+  correlationId?: string;
+}
+
+export interface ShardUpdateOptions {
+  /**
+   * For changes the scheduler makes itself (a stop before submission, a deadline, a reconciler repair):
+   * their events go into the entries' outbox in the same write and leave it once published, so an event
+   * survives a crash of the caller (the reconciler publishes what is left). Changes recorded from AWS
+   * Batch events do without: the event's SQS message is their outbox (see batch-events-handler.ts).
+   */
+  outboxFirst?: boolean;
+}
+
+export interface ShardUpdate {
+  outcomes: EntryOutcome[];
+  /**
+   * Some product events could not be published. They are in the entries' outboxes (published by the
+   * next change of the job, a redelivery, or the reconciler) unless even that write failed.
+   */
+  unpublished: boolean;
+}
+
 /** Read-modify-writes of one shard item are serialised within the process (see KeyedLock). */
 const shardLocks = new KeyedLock();
 
 /**
  * Read-modify-write of one job's entry with optimistic concurrency. One GetItem and one conditional
- * UpdateItem per attempt, whatever the batch size; the shard's counters move in the same write.
+ * UpdateItem per attempt, whatever the batch size; the shard's counters move in the same write. Used for
+ * the scheduler's own changes, so their events go through the entry's outbox.
  */
 export async function writeEntryWithRetry(
   deps: ServiceDeps,
@@ -26,32 +64,54 @@ export async function writeEntryWithRetry(
   change: EntryChange,
 ): Promise<EntryOutcome> {
   const { shard, slot } = shardOf(ordinal);
-  const outcomes = await updateShard(deps, batchName, shard, [{ slot, change }]);
+  const { outcomes } = await updateShard(deps, batchName, shard, [{ slot, change }], { outboxFirst: true });
   return outcomes[0]!;
 }
 
 /**
  * Applies changes to several jobs of one shard (in the given order; a slot may appear more than once)
- * with one read and one conditional write, retried on conflict. Returns an outcome per change.
+ * with one read and one conditional write, retried on conflict, then publishes the product events of
+ * the status changes it made (and of any the jobs still had in their outbox). Returns an outcome per
+ * change.
+ *
+ * DynamoDB cost: one read and one write, plus a write to the batch's small tracker item when the
+ * shard's phase flips (a few times per shard). Writes of the outbox happen only after a failed publish
+ * or for the scheduler's own changes.
  */
 export function updateShard(
   deps: ServiceDeps,
   batchName: string,
   shard: number,
-  changes: { slot: number; change: EntryChange }[],
-): Promise<EntryOutcome[]> {
-  return shardLocks.run(`${batchName}#${shard}`, () => applyToShard(deps, batchName, shard, changes));
+  changes: ShardChange[],
+  options: ShardUpdateOptions = {},
+): Promise<ShardUpdate> {
+  return shardLocks.run(`${batchName}#${shard}`, () =>
+    applyToShard(deps, batchName, shard, changes, options),
+  );
 }
 
-async function applyToShard(
+interface Written {
+  state: ShardState;
+  outcomes: EntryOutcome[];
+  /** Entries written: as read, and as written. */
+  touched: Map<number, { before: JobEntry; after: JobEntry }>;
+}
+
+/**
+ * The read-modify-write itself: one read, the changes, one write conditional on every touched entry's
+ * version; on conflict, again. `finish` sees each touched entry before and after its changes and may
+ * add to it (previous status, outbox). Undefined when the shard does not exist.
+ */
+async function writeShard(
   deps: ServiceDeps,
   batchName: string,
   shard: number,
   changes: { slot: number; change: EntryChange }[],
-): Promise<EntryOutcome[]> {
+  finish: (slot: number, before: JobEntry, after: JobEntry) => JobEntry = (_slot, _before, after) => after,
+): Promise<Written | undefined> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     const state = await deps.store.getShard(batchName, shard);
-    if (!state) return changes.map(() => "missing");
+    if (!state) return undefined;
     const current = new Map(state.entries);
     const original = new Map<number, JobEntry>();
     const outcomes: EntryOutcome[] = changes.map(({ slot, change }) => {
@@ -63,10 +123,13 @@ async function applyToShard(
       current.set(slot, next);
       return "applied";
     });
-    if (original.size === 0) return outcomes;
-    const entries = [...original].map(([slot, before]) => ({
+    const touched = new Map<number, { before: JobEntry; after: JobEntry }>();
+    for (const [slot, before] of original)
+      touched.set(slot, { before, after: finish(slot, before, current.get(slot)!) });
+    if (touched.size === 0) return { state, outcomes, touched };
+    const entries = [...touched].map(([slot, { before, after }]) => ({
       slot,
-      next: current.get(slot)!,
+      next: after,
       expectedVersion: before.v,
       previousStatus: before.status,
     }));
@@ -84,52 +147,193 @@ async function applyToShard(
           : undefined,
       ended: ended !== undefined && (state.ended === undefined || ended > state.ended) ? ended : undefined,
     });
-    if (written) {
-      const transitions = entries.filter((entry) => entry.previousStatus !== entry.next.status).length;
-      if (transitions > 0) deps.metrics?.count("StateTransitions", transitions);
-      for (const entry of entries) {
-        if (entry.previousStatus !== entry.next.status) {
-          await notifyChange(
-            deps,
-            batchName,
-            shard * SHARD_SIZE + entry.slot,
-            entry.previousStatus,
-            entry.next,
-          );
-        }
-      }
-      return outcomes;
-    }
+    if (written) return { state, outcomes, touched };
   }
   throw new Error(
     `shard ${shard} of ${batchName} kept changing; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
   );
 }
 
-/**
- * Tells the listener (product events, webhooks) of an applied status change. Its failure is logged and
- * does not undo or fail the recorded change.
- */
-async function notifyChange(
+/** Events of one job to publish, in order, and whether they are already kept in its outbox. */
+interface JobEvents {
+  slot: number;
+  events: PendingEvent[];
+  kept: boolean;
+}
+
+async function applyToShard(
   deps: ServiceDeps,
   batchName: string,
-  ordinal: number,
-  previousStatus: string,
-  entry: JobEntry,
-) {
-  if (!deps.onJobChange) return;
-  const change: JobChange = {
-    entry,
-    component: componentOfBatch(batchName) ?? "",
+  shard: number,
+  changes: ShardChange[],
+  options: ShardUpdateOptions,
+): Promise<ShardUpdate> {
+  const ordinalOf = (slot: number) => shard * SHARD_SIZE + slot;
+  // The correlation id of a job's change: that of the last change applied to it.
+  const correlation = new Map<number, string | undefined>();
+  const outboxFirst = Boolean(options.outboxFirst && deps.events);
+  const written = await writeShard(
+    deps,
     batchName,
-    batchType: "batch",
-    ordinal,
-    previousStatus,
-    status: entry.status,
-  };
+    shard,
+    changes.map(({ slot, change, correlationId }) => ({
+      slot,
+      change: (entry: JobEntry) => {
+        const next = change(entry);
+        if (next) correlation.set(slot, correlationId ?? deps.correlationId);
+        return next;
+      },
+    })),
+    (slot, before, after) => {
+      if (after.status === before.status) return after;
+      const next: JobEntry = { ...after, previousStatus: before.status };
+      // A job with events still pending queues the new one behind them, so they go out in order.
+      if (deps.events && (outboxFirst || before.outbox?.length)) {
+        const event = toPending(jobStatusChangeOf(batchName, ordinalOf(slot), next, correlation.get(slot)));
+        next.outbox = keepBounded(deps, batchName, slot, mergeOutbox(before.outbox, [event]));
+      }
+      return next;
+    },
+  );
+  if (!written) return { outcomes: changes.map(() => "missing"), unpublished: false };
+  const { state, outcomes, touched } = written;
+  const transitions = [...touched.values()].filter(({ before, after }) => before.status !== after.status);
+  if (transitions.length > 0) deps.metrics?.count("StateTransitions", transitions.length);
+
+  const toPublish: JobEvents[] = [];
+  for (const [slot, { before, after }] of touched) {
+    if (after.outbox?.length) toPublish.push({ slot, events: after.outbox, kept: true });
+    else if (after.status !== before.status) {
+      const event = jobStatusChangeOf(batchName, ordinalOf(slot), after, correlation.get(slot));
+      toPublish.push({ slot, events: [toPending(event)], kept: false });
+    }
+  }
+  changes.forEach(({ slot, republish, correlationId }, i) => {
+    if (outcomes[i] !== "unchanged" || touched.has(slot) || toPublish.some((job) => job.slot === slot))
+      return;
+    const entry = state.entries.get(slot)!;
+    if (entry.outbox?.length) toPublish.push({ slot, events: entry.outbox, kept: true });
+    else if (republish?.(entry)) {
+      const event = jobStatusChangeOf(batchName, ordinalOf(slot), entry, correlationId ?? deps.correlationId);
+      toPublish.push({ slot, events: [toPending(event)], kept: false });
+    }
+  });
+  const unpublished = await publishJobEvents(deps, batchName, shard, toPublish);
+  await trackShardPhase(deps, batchName, shard, state, touched, correlation.values().next().value);
+  return { outcomes, unpublished };
+}
+
+function keepBounded(
+  deps: ServiceDeps,
+  batchName: string,
+  slot: number,
+  merged: { outbox: PendingEvent[]; dropped: number },
+) {
+  if (merged.dropped > 0) {
+    deps.logger.error("job outbox full; oldest unpublished product events dropped", {
+      batchName,
+      slot,
+      dropped: merged.dropped,
+    });
+  }
+  return merged.outbox;
+}
+
+/**
+ * Publishes the jobs' events (each job's in order). Once published, outboxes are emptied (a write only
+ * for jobs that had one); when publishing fails, the events not yet kept go into their outboxes (a write
+ * only on failure). Returns whether something stayed unpublished.
+ */
+async function publishJobEvents(
+  deps: ServiceDeps,
+  batchName: string,
+  shard: number,
+  jobs: JobEvents[],
+): Promise<boolean> {
+  if (!deps.events || jobs.length === 0) return false;
+  const ordinalOf = (slot: number) => shard * SHARD_SIZE + slot;
   try {
-    await deps.onJobChange(change);
+    await deps.events.publish(
+      jobs.flatMap(({ slot, events }) =>
+        events.map((event) => jobEvent(fromPending(batchName, ordinalOf(slot), event))),
+      ),
+    );
   } catch (error) {
-    deps.logger.error("status change listener failed", { batchName, ordinal, error });
+    deps.metrics?.count("ProductEventFailures");
+    const unkept = jobs.filter((job) => !job.kept);
+    deps.logger.warn("product events not published; kept for a retry", {
+      batchName,
+      shard,
+      jobs: jobs.length,
+      error,
+    });
+    if (unkept.length === 0) return true;
+    try {
+      await writeShard(
+        deps,
+        batchName,
+        shard,
+        unkept.map(({ slot, events }) => ({
+          slot,
+          change: (entry: JobEntry) => {
+            const merged = mergeOutbox(entry.outbox, events);
+            if (merged.outbox.length === (entry.outbox?.length ?? 0)) return undefined;
+            return { ...entry, v: entry.v + 1, outbox: keepBounded(deps, batchName, slot, merged) };
+          },
+        })),
+      );
+    } catch (writeError) {
+      // Neither published nor kept: the caller must fail so that its trigger (an SQS message) comes again.
+      deps.logger.error("product events neither published nor kept", { batchName, shard, error: writeError });
+    }
+    return true;
+  }
+  const kept = jobs.filter((job) => job.kept);
+  if (kept.length > 0) {
+    try {
+      await writeShard(
+        deps,
+        batchName,
+        shard,
+        kept.map(({ slot, events }) => ({
+          slot,
+          change: (entry: JobEntry) => withoutPublished(entry, Math.max(...events.map((e) => e.sequence))),
+        })),
+      );
+    } catch (error) {
+      // They stay in the outbox and are published again later: a repeat, which consumers drop.
+      deps.logger.warn("published events not cleared from the outbox", { batchName, shard, error });
+    }
+  }
+  return false;
+}
+
+/**
+ * Tells the batch's tracker when this write flipped the shard's phase (its first job left Waiting, or
+ * its last job ended, or back). Never fails the job's change: what it misses, the reconciler repairs.
+ */
+async function trackShardPhase(
+  deps: ServiceDeps,
+  batchName: string,
+  shard: number,
+  state: ShardState,
+  touched: Written["touched"],
+  correlationId: string | undefined,
+) {
+  if (state.batchType === "job" || touched.size === 0) return;
+  const size = state.entries.size;
+  const counts: Record<string, number> = { ...state.counts };
+  for (const { before, after } of touched.values()) {
+    if (before.status === after.status) continue;
+    counts[before.status] = (counts[before.status] ?? 0) - 1;
+    counts[after.status] = (counts[after.status] ?? 0) + 1;
+  }
+  const before: Phase = phaseOf(state.counts, size);
+  const after: Phase = phaseOf(counts, size);
+  if (before === after) return;
+  try {
+    await onShardPhaseChange(deps, batchName, shard, after, correlationId ?? deps.correlationId);
+  } catch (error) {
+    deps.logger.error("batch status tracking failed; the reconciler repairs it", { batchName, shard, error });
   }
 }

@@ -1,9 +1,10 @@
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { DEADLINE_REASON, isFinal } from "../domain/status.js";
-import { type GroupRecord, groupOfOrdinal, SHARD_SIZE } from "../store/job-store.js";
+import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from "../store/job-store.js";
+import { reconcileBatchStatus } from "./batch-status.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
-import { writeEntryWithRetry } from "./entries.js";
+import { updateShard, writeEntryWithRetry } from "./entries.js";
 import { allShards } from "./queries.js";
 import { type NextRun, nextEntry } from "./record-state-change.js";
 import { resubmitJob, resumeRequestedRun } from "./resubmit.js";
@@ -50,7 +51,10 @@ export function currentBatchJobId(group: GroupRecord, ordinal: number, entry: Jo
  *    Batch's own attempt timeout cannot go below 60 s nor span retries),
  * 3. asks AWS Batch (DescribeJobs, ≤100 ids a call) about jobs with no news for a while and applies the
  *    answer through the same forward-only transition as the events handler,
- * 4. takes batches whose jobs have all ended out of the active index.
+ * 4. publishes product events left in job outboxes, repairs the batch's status tracker and announces
+ *    a batch status change it missed (lib/service/batch-status.ts),
+ * 5. takes batches whose jobs have all ended, and whose events are all published, out of the active
+ *    index.
  */
 export async function reconcile(
   deps: ServiceDeps,
@@ -109,7 +113,11 @@ async function reconcileBatch(
     groups = await deps.store.listGroups(name);
     report.resumed++;
   }
+  // The tracker before the shards: a membership it lacks is then one the shards already had when read.
+  const tracker = await deps.store.getTracker(name);
   const shards = await allShards(deps, batch, shard0);
+  const eventsLeft = await publishOutboxes(deps, name, shards);
+  const statusPublished = await reconcileBatchStatus(deps, batch, shards, tracker);
   const open: { ordinal: number; entry: JobEntry; group: GroupRecord }[] = [];
   for (const shard of shards) {
     for (const [slot, entry] of shard.entries) {
@@ -120,6 +128,8 @@ async function reconcileBatch(
     }
   }
   if (open.length === 0) {
+    // Kept in the active index until every event of it is out, so this pass is what retries them.
+    if (eventsLeft || !statusPublished) return;
     await deps.store.markBatchSettled(name);
     report.settled++;
     return;
@@ -174,6 +184,27 @@ async function reconcileBatch(
       await resubmitJob(deps, name, ordinal, run, attempts, of, now, false, priority);
     }
   }
+}
+
+/**
+ * Publishes what jobs still hold in their outbox (a failed publish, a crash of the scheduler between
+ * recording its own change and publishing it): a no-op touch of those jobs publishes and clears it.
+ * Returns whether some are still unpublished.
+ */
+async function publishOutboxes(deps: ServiceDeps, name: string, shards: readonly ShardState[]) {
+  let left = false;
+  for (const shard of shards) {
+    const slots = [...shard.entries].filter(([, entry]) => entry.outbox?.length).map(([slot]) => slot);
+    if (slots.length === 0) continue;
+    const { unpublished } = await updateShard(
+      deps,
+      name,
+      shard.index,
+      slots.map((slot) => ({ slot, change: () => undefined })),
+    );
+    left ||= unpublished;
+  }
+  return left;
 }
 
 async function endPastDeadline(

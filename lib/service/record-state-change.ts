@@ -4,6 +4,7 @@ import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
 import { isRepriorityCancel, resubmitWithPriority } from "../domain/rerun.js";
 import { nextRunAttempts, startNextRun } from "../domain/retry.js";
+import { progressOf } from "../domain/status.js";
 import { type GroupRecord, groupOfOrdinal, shardOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
 import { type EntryOutcome, updateShard } from "./entries.js";
@@ -121,7 +122,26 @@ export function nextEntry(
   return { next: again, nextRun: { run: again.run, attempts, group, priority: again.priority } };
 }
 
+/** "failed": not recorded, or recorded with its product event not published; its trigger must come again. */
 export type StateChangeOutcome = EntryOutcome | "ignored" | "failed";
+
+/** One AWS Batch event to record. */
+export interface StateChangeInput {
+  detail: BatchJobDetail;
+  /** The EventBridge event's id: the correlation id of the change (logs, product event). */
+  eventId?: string;
+  /**
+   * The event comes again after a failed attempt (SQS ApproximateReceiveCount > 1): if the job's entry
+   * is exactly what it would make, its product event is published again (that attempt may have recorded
+   * the change and then failed to publish, or crashed before publishing).
+   */
+  redelivered?: boolean;
+}
+
+/** The entry is exactly what the observation makes: same run, same progress. */
+export const isCurrent = (entry: JobEntry, observation: Observation): boolean =>
+  entry.run === observation.run &&
+  entry.progress === progressOf(observation.run, observation.batchStatus, observation.attempts.length);
 
 /**
  * Records one AWS Batch job state change: forward-only (duplicates and late events change nothing and
@@ -131,7 +151,7 @@ export async function recordStateChange(
   deps: ServiceDeps,
   detail: BatchJobDetail,
 ): Promise<StateChangeOutcome> {
-  const [outcome] = await recordStateChanges(deps, [detail]);
+  const [outcome] = await recordStateChanges(deps, [{ detail }]);
   return outcome!;
 }
 
@@ -143,24 +163,29 @@ export async function recordStateChange(
  */
 export async function recordStateChanges(
   deps: ServiceDeps,
-  details: BatchJobDetail[],
+  inputs: StateChangeInput[],
 ): Promise<StateChangeOutcome[]> {
-  const outcomes: StateChangeOutcome[] = details.map(() => "ignored");
+  const outcomes: StateChangeOutcome[] = inputs.map(() => "ignored");
   const byShard = new Map<
     string,
     {
       batchName: string;
       shard: number;
-      items: { index: number; ordinal: number; observation: Observation }[];
+      items: (StateChangeInput & { index: number; ordinal: number; observation: Observation })[];
     }
   >();
-  details.forEach((detail, index) => {
-    const target = locate(detail);
+  inputs.forEach((input, index) => {
+    const target = locate(input.detail);
     if (!target) return;
     const { shard } = shardOf(target.ordinal);
     const key = `${target.batchName}#${shard}`;
     const bucket = byShard.get(key) ?? { batchName: target.batchName, shard, items: [] };
-    bucket.items.push({ index, ordinal: target.ordinal, observation: observationOf(detail, target.run) });
+    bucket.items.push({
+      ...input,
+      index,
+      ordinal: target.ordinal,
+      observation: observationOf(input.detail, target.run),
+    });
     byShard.set(key, bucket);
   });
   await Promise.all(
@@ -172,8 +197,10 @@ export async function recordStateChanges(
           ? await deps.store.listGroups(batchName)
           : [];
         const nextRuns = new Map<number, NextRun>();
-        const changes = items.map(({ ordinal, observation }) => ({
+        const changes = items.map(({ ordinal, observation, eventId, redelivered }) => ({
           slot: shardOf(ordinal).slot,
+          correlationId: eventId,
+          republish: redelivered ? (entry: JobEntry) => isCurrent(entry, observation) : undefined,
           change: (entry: JobEntry) => {
             nextRuns.delete(ordinal);
             const decided = nextEntry(entry, observation, groupOfOrdinal(groups, ordinal), now);
@@ -181,9 +208,10 @@ export async function recordStateChanges(
             return decided.next;
           },
         }));
-        const results = await updateShard(deps, batchName, shard, changes);
+        const { outcomes: results, unpublished } = await updateShard(deps, batchName, shard, changes);
         results.forEach((result, i) => {
-          outcomes[items[i]!.index] = result;
+          // An unpublished event fails its message too, so that SQS delivers it again soon.
+          outcomes[items[i]!.index] = unpublished && result !== "missing" ? "failed" : result;
         });
         for (const [ordinal, { run, attempts, group, priority }] of nextRuns) {
           // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
@@ -193,7 +221,7 @@ export async function recordStateChanges(
         deps.logger.error("recording state changes failed", {
           batchName,
           shard,
-          events: items.length,
+          eventIds: items.map((item) => item.eventId),
           error,
         });
         for (const item of items) outcomes[item.index] = "failed";

@@ -1,16 +1,19 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
-import { finishWithoutBatch } from "../domain/job-state.js";
+import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
-import { writeEntryWithRetry } from "./entries.js";
+import { updateShard } from "./entries.js";
 
 /** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
 const SUBMIT_CONCURRENCY = 4;
 
 const isClientError = (error: unknown) => (error as Error).name === "ClientException";
 
-/** Marks every job of a group that has not ended with a final status the scheduler decided itself. */
+/**
+ * Marks every job of a group that has not ended with a final status the scheduler decided itself: one
+ * write per shard, the events through the entries' outbox (the scheduler's own changes).
+ */
 export async function finishGroupJobs(
   deps: ServiceDeps,
   group: GroupRecord,
@@ -20,11 +23,15 @@ export async function finishGroupJobs(
   for (let ordinal = group.offset; ordinal < group.offset + group.size; ) {
     const { shard } = shardOf(ordinal);
     const last = Math.min(group.offset + group.size, (shard + 1) * SHARD_SIZE);
+    const changes = [];
     for (; ordinal < last; ordinal++) {
-      await writeEntryWithRetry(deps, group.batchName, ordinal, (entry) =>
-        isFinal(entry.status) ? undefined : finishWithoutBatch(entry, status, deps.now(), message),
-      );
+      changes.push({
+        slot: shardOf(ordinal).slot,
+        change: (entry: JobEntry) =>
+          isFinal(entry.status) ? undefined : finishWithoutBatch(entry, status, deps.now(), message),
+      });
     }
+    await updateShard(deps, group.batchName, shard, changes, { outboxFirst: true });
   }
 }
 

@@ -1,15 +1,24 @@
+import type { Context } from "aws-lambda";
 import * as z from "zod";
+import { invocationDeps } from "../observability/correlation.js";
 import type { ServiceDeps } from "./deps.js";
 import { submitBatch } from "./submit.js";
 
-const submitRequestSchema = z.object({ component: z.string(), batchName: z.string() });
+const submitRequestSchema = z.object({
+  component: z.string(),
+  batchName: z.string(),
+  correlationId: z.string().optional(),
+});
 
-/** The background submitter: `{component, batchName}` in, the batch's pending groups submitted. */
+/**
+ * The background submitter: `{component, batchName, correlationId}` in, the batch's pending groups
+ * submitted; its log lines carry the correlation id of the API request that recorded the batch.
+ */
 export function createSubmitterHandler(deps: ServiceDeps) {
-  return async (event: unknown) => {
-    const { component, batchName } = submitRequestSchema.parse(event);
+  return async (event: unknown, context?: Partial<Context>) => {
+    const { component, batchName, correlationId } = submitRequestSchema.parse(event);
     try {
-      await submitBatch(deps, component, batchName);
+      await submitBatch(invocationDeps(deps, { context, correlationId }), component, batchName);
     } finally {
       deps.metrics?.flush();
     }

@@ -6,10 +6,13 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import { type JobEntry, newEntry } from "../domain/job-state.js";
 import { STORED_STATUSES } from "../domain/status.js";
+import type { BatchStatusChange } from "../notify/product-events.js";
 import {
   type BatchRecord,
+  type BatchTracker,
   type BatchType,
   type EntryWrite,
   type GroupRecord,
@@ -29,6 +32,8 @@ import {
  * - `B#<batch>` / `S#<n>`: shard n, jobs with ordinals n*100 .. n*100+99, attributes `j<slot>`,
  *   counters `n_<Status>`, and `tStart`/`tEnd`;
  * - `B#<batch>` / `G#<n>`: AWS Batch submission n (plain or array job) of the batch;
+ * - `B#<batch>` / `T`: the batch's status tracker (batches only): number sets `startedShards` and
+ *   `endedShards`, the recorded `status`/`phase`/`seq`/`published`, the pending event `last`;
  * - `gsi1pk` = `L#<component>#<job|batch>`, `gsi1sk` = `<created ISO>#<name>` on shard 0: listing
  *   without a scan, newest first;
  * - `gsi2pk` = `ACTIVE`, `gsi2sk` = `<created ISO>#<name>` on shard 0 until every job of the batch has
@@ -40,6 +45,7 @@ const pk = (batchName: string) => `B#${batchName}`;
 const shardKey = (index: number) => `S#${String(index).padStart(5, "0")}`;
 const groupKey = (index: number) => `G#${String(index).padStart(5, "0")}`;
 const listKey = (component: string, type: BatchType) => `L#${component}#${type}`;
+const TRACKER_KEY = "T";
 const countAttr = (status: string) => `n_${status}`;
 const ACTIVE = "ACTIVE";
 const digestKey = (component: string, type: BatchType, digest: string) => `D#${component}#${type}#${digest}`;
@@ -61,6 +67,7 @@ function toShard(item: Item): ShardState {
   }
   return {
     index: Number(String(item.sk).slice(2)),
+    ...(item.batchType === undefined ? {} : { batchType: item.batchType as BatchType }),
     entries,
     counts,
     started: item.tStart as number | undefined,
@@ -85,6 +92,23 @@ function toBatch(item: Item): BatchRecord {
     ttlAfterFinish: item.ttlAfterFinish as number | undefined,
     digest: item.digest as string | undefined,
   };
+}
+
+const numbersOf = (set: unknown): number[] =>
+  set instanceof Set ? [...set].map(Number).sort((a, b) => a - b) : [];
+
+function toTracker(item: Item): BatchTracker {
+  const tracker: BatchTracker = {
+    shardCount: item.shardCount as number,
+    startedShards: numbersOf(item.startedShards),
+    endedShards: numbersOf(item.endedShards),
+    status: item.status as string,
+    phase: item.phase as Phase,
+    seq: item.seq as number,
+    published: item.published as number,
+  };
+  if (item.last !== undefined) tracker.last = item.last as BatchStatusChange;
+  return tracker;
 }
 
 function toGroup(item: Item): GroupRecord {
@@ -131,6 +155,18 @@ export class DynamoJobStore implements JobStore {
         sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
         batchName: batch.name,
         ttl: batch.ttl,
+      });
+    }
+    if (batch.batchType === "batch") {
+      items.push({
+        pk: pk(batch.name),
+        sk: TRACKER_KEY,
+        ttl: batch.ttl,
+        shardCount,
+        status: "Waiting",
+        phase: "waiting",
+        seq: 0,
+        published: 0,
       });
     }
     await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
@@ -324,6 +360,95 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
+  async getTracker(batchName: string) {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(batchName), sk: TRACKER_KEY },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toTracker(Item) : undefined;
+  }
+
+  /** ADD and DELETE of set members are idempotent, so a repeated or late call cannot count twice. */
+  async markShard(batchName: string, shard: number, membership: ShardMembership) {
+    const adds: string[] = [];
+    const deletes: string[] = [];
+    (membership.started ? adds : deletes).push("startedShards :s");
+    (membership.ended ? adds : deletes).push("endedShards :s");
+    const clauses = [];
+    if (adds.length) clauses.push(`ADD ${adds.join(", ")}`);
+    if (deletes.length) clauses.push(`DELETE ${deletes.join(", ")}`);
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: pk(batchName), sk: TRACKER_KEY },
+          UpdateExpression: clauses.join(" "),
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":s": new Set([shard]) },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes ? toTracker(Attributes) : undefined;
+    } catch (error) {
+      if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+      throw error;
+    }
+  }
+
+  recordBatchStatus(
+    batchName: string,
+    expectedSeq: number,
+    next: { status: string; phase: Phase; event?: BatchStatusChange },
+  ) {
+    const names: Record<string, string> = {
+      "#status": "status",
+      "#phase": "phase",
+      "#seq": "seq",
+      "#published": "published",
+    };
+    const values: Record<string, unknown> = {
+      ":expected": expectedSeq,
+      ":seq": expectedSeq + 1,
+      ":status": next.status,
+      ":phase": next.phase,
+    };
+    const sets = ["#status = :status", "#phase = :phase", "#seq = :seq"];
+    if (next.event) {
+      // Pending until markBatchPublished: `published` stays behind `seq`.
+      sets.push("#last = :last");
+      names["#last"] = "last";
+      values[":last"] = next.event;
+    } else {
+      sets.push("#published = :seq");
+    }
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(batchName), sk: TRACKER_KEY },
+        UpdateExpression: `SET ${sets.join(", ")}`,
+        ConditionExpression: "#seq = :expected AND #published = :expected",
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async markBatchPublished(batchName: string, seq: number) {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pk(batchName), sk: TRACKER_KEY },
+        UpdateExpression: "SET #published = :seq",
+        ConditionExpression: "#published < :seq",
+        ExpressionAttributeNames: { "#published": "published" },
+        ExpressionAttributeValues: { ":seq": seq },
+      }),
+    );
+  }
+
   async queryListing(component: string, batchType: BatchType, query: ListingQuery) {
     const iso = (ms: number) => new Date(ms).toISOString();
     // Listing keys are `<created ISO>#<name>`; '~' sorts after every name character.
@@ -406,6 +531,7 @@ export class DynamoJobStore implements JobStore {
     const keys: Item[] = [];
     for (let shard = shardCount - 1; shard >= 0; shard--) keys.push({ pk: pk(name), sk: shardKey(shard) });
     for (let group = 0; group < groupCount; group++) keys.push({ pk: pk(name), sk: groupKey(group) });
+    keys.push({ pk: pk(name), sk: TRACKER_KEY });
     // Shard 0 (the batch record) goes last so a half-done delete can be finished by deleting again.
     keys.push(keys.splice(shardCount - 1, 1)[0]!);
     await this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));

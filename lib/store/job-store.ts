@@ -1,6 +1,8 @@
 import type { StatusCounts } from "../domain/aggregate.js";
+import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import type { EffectiveSpec } from "../domain/effective-spec.js";
 import type { JobEntry } from "../domain/job-state.js";
+import type { BatchStatusChange } from "../notify/product-events.js";
 
 /**
  * Jobs per shard item. A shard holds its jobs' states and its own per-status counters, so a job's
@@ -62,13 +64,15 @@ export interface GroupRecord {
   error?: string;
 }
 
-/** A shard: up to SHARD_SIZE job entries by slot, their counts, and the earliest start / latest end. */
 /** The submission (plain or array job) a job belongs to: its ordinal lies in the group's range. */
 export const groupOfOrdinal = (groups: readonly GroupRecord[], ordinal: number): GroupRecord | undefined =>
   groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
 
+/** A shard: up to SHARD_SIZE job entries by slot, their counts, and the earliest start / latest end. */
 export interface ShardState {
   index: number;
+  /** Shard 0 only (it is also the batch record): the batch's type. */
+  batchType?: BatchType;
   entries: Map<number, JobEntry>;
   counts: Partial<StatusCounts>;
   started?: number;
@@ -116,6 +120,28 @@ export interface ListedBatch {
   listingKey: string;
 }
 
+/**
+ * A batch's status tracker (batches only: a single job's status is its job's). It holds the shards that
+ * have started and those that have ended, and the batch status last recorded with its event until that
+ * is known to be published (lib/service/batch-status.ts). A small item of its own rather than
+ * attributes of shard 0: it is written a few times per shard, and a write costs by the size of the item,
+ * which for shard 0 is tens of KB.
+ */
+export interface BatchTracker {
+  shardCount: number;
+  startedShards: number[];
+  endedShards: number[];
+  /** The batch status last recorded (published, or about to be). */
+  status: string;
+  phase: Phase;
+  /** Bumped with every recorded status or phase: the `sequence` of Batch Status Change events. */
+  seq: number;
+  /** The highest `seq` whose event is known to be published; below `seq` while `last` is pending. */
+  published: number;
+  /** The event of the last recorded status change (an outbox of one while it is pending). */
+  last?: BatchStatusChange;
+}
+
 export interface Page<T> {
   items: T[];
   nextToken?: string;
@@ -156,4 +182,18 @@ export interface JobStore {
   markBatchSettled(name: string): Promise<void>;
   /** A restart: the batch is active again (back in the active index) and no longer being stopped. */
   reopenBatch(batch: BatchRecord): Promise<void>;
+  /** The batch's status tracker; undefined for a single job (or a batch recorded without one). */
+  getTracker(batchName: string): Promise<BatchTracker | undefined>;
+  /** Records a shard's membership in the tracker's shard sets (idempotent); the tracker after it. */
+  markShard(batchName: string, shard: number, membership: ShardMembership): Promise<BatchTracker | undefined>;
+  /**
+   * Records a new batch status and phase, conditional on the tracker's `seq` still being `expectedSeq`
+   * with nothing pending; with `event` the change is pending until {@link markBatchPublished}.
+   */
+  recordBatchStatus(
+    batchName: string,
+    expectedSeq: number,
+    next: { status: string; phase: Phase; event?: BatchStatusChange },
+  ): Promise<boolean>;
+  markBatchPublished(batchName: string, seq: number): Promise<void>;
 }

@@ -8,7 +8,6 @@ import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
 import type { RuntimeConfig } from "../config/runtime.js";
 import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
 import { EventBridgePublisher } from "../notify/eventbridge-publisher.js";
-import { jobStatusChange } from "../notify/notifier.js";
 import { PowertoolsMetricsSink } from "../observability/metrics.js";
 import { S3PayloadStore } from "../payloads/s3-payload-store.js";
 import type { ServiceDeps } from "../service/deps.js";
@@ -60,11 +59,8 @@ export function createServiceDeps(
 ): ServiceDeps {
   const clients = options.clients ?? createAwsClients();
   const logger = options.logger ?? createLogger();
-  // Product events for every job status change, on the deployment's bus (cdk/constructs/notifications.ts).
+  // Product events of job and batch status changes, on the deployment's bus (cdk/constructs/notifications.ts).
   const busName = process.env.EVENT_BUS_NAME;
-  const publisher = busName
-    ? new EventBridgePublisher(new EventBridgeClient({ ...RETRY }), busName)
-    : undefined;
   return {
     idempotency: new PowertoolsIdempotencyGuard(
       clients.dynamoRaw,
@@ -76,9 +72,7 @@ export function createServiceDeps(
     metrics: process.env.AWS_LAMBDA_FUNCTION_NAME
       ? new PowertoolsMetricsSink(process.env.POWERTOOLS_SERVICE_NAME ?? "job-scheduler")
       : undefined,
-    onJobChange: publisher
-      ? (change) => publisher.publish([jobStatusChange(change, change.entry, Date.now())])
-      : undefined,
+    events: busName ? new EventBridgePublisher(new EventBridgeClient({ ...RETRY }), busName) : undefined,
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),
     payloads: new S3PayloadStore(clients.s3, runtime.bucketName),

@@ -187,6 +187,20 @@ describe("faults everywhere at once", () => {
       expect(batch.status).toBe("Failed");
     }
 
+    // Every recorded change is a product event: each one starts where the one before it ended (repeats
+    // dropped by the documented key), ending in the job's final status, and each batch's last Batch
+    // Status Change is the batch's final status.
+    await eventually(
+      async () => {
+        const chains = productEventChains();
+        for (const [name, job] of finals) expect(chains.get(`job/${name}`)?.status, name).toBe(job.status);
+        for (const name of batches) expect(chains.get(`batch/${name}`)?.status, name).toBe("Failed");
+        return true;
+      },
+      30_000,
+      "every product event",
+    );
+
     // The faults really happened.
     const stats = stack.batch.stats();
     for (const fault of [
@@ -216,3 +230,24 @@ describe("faults everywhere at once", () => {
     expect((items.Items ?? []).filter((item) => String(item.pk).startsWith("B#"))).toEqual([]);
   }, 400_000);
 });
+
+/** The last status of each job's and batch's product events, checking that each event follows the last. */
+function productEventChains() {
+  const lines = readFileSync(join(stack.dataDir, "product-events.ndjson"), "utf8").trim().split("\n");
+  const seen = new Set<string>();
+  const chains = new Map<string, { status: string; sequence: number }>();
+  for (const line of lines) {
+    const { "detail-type": type, detail } = JSON.parse(line);
+    const key = type === "Job Status Change" ? `job/${detail.jobName}` : `batch/${detail.batchName}`;
+    if (seen.has(`${key}/${detail.sequence}`)) continue;
+    seen.add(`${key}/${detail.sequence}`);
+    const last = chains.get(key) ?? { status: "Waiting", sequence: -1 };
+    expect({ key, previousStatus: detail.previousStatus, later: detail.sequence > last.sequence }).toEqual({
+      key,
+      previousStatus: last.status,
+      later: true,
+    });
+    chains.set(key, { status: detail.status, sequence: detail.sequence });
+  }
+  return chains;
+}

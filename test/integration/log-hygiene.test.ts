@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
 import { finalJob, startTestStack, type TestStack } from "./harness.js";
 
 const SECRET = "s3cr3t-payload-7f2c91";
@@ -41,4 +42,60 @@ describe("logs", () => {
     expect(captured.length).toBeGreaterThan(0);
     expect(captured.filter((line) => line.includes(SECRET))).toEqual([]);
   });
+
+  it("carry one correlation id per request (the caller's x-correlation-id, else the API's request id), also for requests at once", async () => {
+    const post = (correlationId?: string) =>
+      fetch(`${stack.url}/api/v1/batches`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(correlationId ? { "x-correlation-id": correlationId } : {}),
+        },
+        body: JSON.stringify({ jobScheduleDescriptions: [{ payload: "{}" }, { payload: "{}" }] }),
+      });
+    const responses = await Promise.all([post("corr-a"), post("corr-b"), post()]);
+    const ids = responses.map((response) => response.headers.get("x-correlation-id"));
+    expect(ids.slice(0, 2)).toEqual(["corr-a", "corr-b"]);
+    expect(ids[2]).toMatch(/^[0-9a-f-]{36}$/);
+    const names = await Promise.all(
+      responses.map(async (response) => ((await response.json()) as { name: string }).name),
+    );
+    const lines = logLines();
+    names.forEach((name, i) => {
+      const ofRequest = lines.filter(
+        (line) =>
+          line.batchName === name && ["batch recorded", "group submitted"].includes(String(line.message)),
+      );
+      expect(ofRequest.map((line) => line.message).sort()).toEqual(["batch recorded", "group submitted"]);
+      expect(ofRequest.map((line) => line.correlation_id)).toEqual([ids[i], ids[i]]);
+    });
+  });
+
+  it("of the events handler carry the SQS message id and the EventBridge event id of what they are about", async () => {
+    const handler = createBatchEventsHandler(stack.deps);
+    await handler({
+      Records: [
+        { messageId: "msg-1", body: JSON.stringify({ id: "evt-1", "detail-type": "Something Else" }) },
+      ],
+    });
+    const dropped = logLines().filter(
+      (line) => line.message === "not a Batch Job State Change event; dropped",
+    );
+    expect(dropped.at(-1)).toMatchObject({ messageId: "msg-1", correlation_id: "evt-1" });
+  });
 });
+
+/** The JSON log lines written so far. */
+function logLines(): Record<string, unknown>[] {
+  return captured
+    .join("")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}

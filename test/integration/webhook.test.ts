@@ -78,24 +78,34 @@ describe("Radix webhook notifications", () => {
   });
 
   it("every status change is also a product event matching the documented schema", () => {
-    const documented = JSON.parse(readFileSync("docs/events/job-status-change.schema.json", "utf8"));
-    const validate = new Ajv2020({ strict: false }).compile(documented);
+    const schemas = {
+      "Job Status Change": "docs/events/job-status-change.schema.json",
+      "Batch Status Change": "docs/events/batch-status-change.schema.json",
+    };
+    const validators = Object.fromEntries(
+      Object.entries(schemas).map(([type, file]) => [
+        type,
+        new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(file, "utf8"))),
+      ]),
+    );
     const lines = readFileSync(join(stack.dataDir, "product-events.ndjson"), "utf8").trim().split("\n");
     expect(lines.length).toBeGreaterThanOrEqual(9);
     for (const line of lines) {
       const event = JSON.parse(line);
-      expect(event["detail-type"]).toBe("Job Status Change");
-      expect(validate(event.detail) ? [] : validate.errors).toEqual([]);
+      const validate = validators[event["detail-type"]];
+      expect(validate, event["detail-type"]).toBeDefined();
+      expect(validate!(event.detail) ? [] : validate!.errors).toEqual([]);
     }
   });
 });
 
-describe("the documented product event schema", () => {
-  it("docs/events/job-status-change.schema.json is what `npm run openapi` generates from the zod schema", async () => {
-    const { productEventSchemas } = await import("#lib/api/write-openapi.js");
-    const documented = JSON.parse(readFileSync("docs/events/job-status-change.schema.json", "utf8"));
-    expect(documented).toEqual(
-      JSON.parse(JSON.stringify(productEventSchemas()["job-status-change.schema.json"])),
-    );
-  });
+describe("the documented product event schemas", () => {
+  it.each(["job-status-change.schema.json", "batch-status-change.schema.json"] as const)(
+    "docs/events/%s is what `npm run openapi` generates from the zod schema",
+    async (file) => {
+      const { productEventSchemas } = await import("#lib/api/write-openapi.js");
+      const documented = JSON.parse(readFileSync(`docs/events/${file}`, "utf8"));
+      expect(documented).toEqual(JSON.parse(JSON.stringify(productEventSchemas()[file])));
+    },
+  );
 });

@@ -140,4 +140,60 @@ describe("DynamoJobStore", () => {
     expect(active).toContain(names[1]);
     expect(active).not.toContain(names[0]);
   });
+
+  it("a batch has a status tracker whose shard sets take a membership once, however often it is recorded", async () => {
+    const name = "batch-compute-20240101000000-dddddddd";
+    await store.createBatch(batch(name, 250), [], []);
+    expect(await store.getTracker(name)).toEqual({
+      shardCount: 3,
+      startedShards: [],
+      endedShards: [],
+      status: "Waiting",
+      phase: "waiting",
+      seq: 0,
+      published: 0,
+    });
+    await store.markShard(name, 2, { started: true, ended: false });
+    await store.markShard(name, 2, { started: true, ended: false });
+    const ended = await store.markShard(name, 0, { started: true, ended: true });
+    expect(ended).toMatchObject({ startedShards: [0, 2], endedShards: [0] });
+    const back = await store.markShard(name, 2, { started: false, ended: false });
+    expect(back).toMatchObject({ startedShards: [0], endedShards: [0] });
+    await store.deleteBatch(name, 3, 0);
+    expect(await store.getTracker(name)).toBeUndefined();
+    expect(await store.markShard(name, 1, { started: true, ended: false })).toBeUndefined();
+  });
+
+  it("records a batch status only on the sequence it read, and nothing new while an event is pending", async () => {
+    const name = "batch-compute-20240101000000-eeeeeeee";
+    await store.createBatch(batch(name, 3), [], []);
+    const event = { batchName: name, status: "Running", sequence: 1 } as never;
+    expect(await store.recordBatchStatus(name, 0, { status: "Running", phase: "active", event })).toBe(true);
+    expect(await store.recordBatchStatus(name, 0, { status: "Failed", phase: "ended" })).toBe(false);
+    // Pending (published < seq): the next status waits until the event is out.
+    expect(await store.recordBatchStatus(name, 1, { status: "Failed", phase: "ended" })).toBe(false);
+    expect(await store.getTracker(name)).toMatchObject({
+      status: "Running",
+      seq: 1,
+      published: 0,
+      last: event,
+    });
+    await store.markBatchPublished(name, 1);
+    await store.markBatchPublished(name, 1);
+    expect(await store.recordBatchStatus(name, 1, { status: "Running", phase: "ended" })).toBe(true);
+    // A phase alone has no event: recorded as published at once.
+    expect(await store.getTracker(name)).toMatchObject({
+      status: "Running",
+      phase: "ended",
+      seq: 2,
+      published: 2,
+    });
+  });
+
+  it("a single job has no tracker: its status is its job's", async () => {
+    const name = "batch-compute-20240101000000-ffffffff";
+    await store.createBatch({ ...batch(name, 1), batchType: "job" }, [], []);
+    expect(await store.getTracker(name)).toBeUndefined();
+    expect((await store.getShard(name, 0))!.batchType).toBe("job");
+  });
 });
