@@ -195,6 +195,9 @@ export async function changeJobPriority(
   change: PriorityChange,
 ): Promise<JobStatus> {
   const { batch, ordinal, entry } = await findJob(deps, componentName, name);
+  if (entry.resubmitRequested !== undefined && entry.status === "Waiting") {
+    throw new BadRequestError(`a new run of job ${name} is being submitted; change its priority in a moment`);
+  }
   if (!canReprioritize(entry)) {
     throw new BadRequestError(
       `job ${name} is no longer waiting (${entry.status}); its priority cannot change`,
