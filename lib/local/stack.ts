@@ -55,6 +55,8 @@ export interface LocalStackOptions {
   batch?: Partial<Omit<BatchEmulatorOptions, "dataDir" | "queues" | "onEvent">>;
   /** How long a submitter owns a submission it started (ServiceDeps.submitLeaseMs). */
   submitLeaseMs?: number;
+  /** Batch restarts of more jobs go to the background submitter (ServiceDeps.restartSyncMax). */
+  restartSyncMax?: number;
   /** Probability that the submitter "crashes" right after a successful SubmitJob (env SUBMITTER_CRASH_RATE). */
   submitterCrashRate?: number;
   /** Wraps the events handler (the bench times it). */
@@ -199,6 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     deps.events = bus;
     deps.submitLeaseMs = options.submitLeaseMs;
+    deps.restartSyncMax = options.restartSyncMax;
     // The static token map stands in for API Gateway's IAM authorization on a laptop.
     if (config.auth.localTokens) deps.auth = { tokens: config.auth.localTokens };
     const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);

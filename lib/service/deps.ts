@@ -41,6 +41,8 @@ export interface ServiceDeps {
   metrics?: MetricsSink;
   /** Reads job output (CloudWatch Logs in AWS, files locally). */
   logs?: LogReader;
+  /** A batch restart of more jobs than this is submitted in the background (default RESTART_SYNC_MAX). */
+  restartSyncMax?: number;
   /** How callers are identified beyond IAM (the local stack's static bearer tokens). */
   auth?: AuthSettings;
   /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */

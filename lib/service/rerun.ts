@@ -15,6 +15,7 @@ import {
   type GroupRecord,
   groupOfOrdinal,
   SHARD_SIZE,
+  type ShardState,
   shardOf,
 } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
@@ -25,6 +26,8 @@ import { resubmitJob } from "./resubmit.js";
 
 /** Parallel SubmitJob calls of a restart (AWS Batch allows 50 a second per account). */
 const RESUBMIT_CONCURRENCY = 4;
+/** A batch restart of more jobs than this submits them in the background, not in the request. */
+export const RESTART_SYNC_MAX = 200;
 
 async function runAll<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
   let next = 0;
@@ -85,7 +88,7 @@ export async function restartJob(deps: ServiceDeps, componentName: string, name:
     return restarted;
   });
   if (outcome === "missing" || !restarted) throw new NotFoundError("job", name);
-  await deps.store.reopenBatch(batch);
+  await deps.store.reopenBatch(batch, restarted.restarted!);
   await submitRestarted(deps, batch, [{ ordinal, entry: restarted }]);
   return getJob(deps, componentName, name);
 }
@@ -107,7 +110,7 @@ export async function restartBatch(
     options.all ? isFinal(entry.status) : RESTARTABLE_BY_DEFAULT.has(entry.status);
   const restarted = new Map<number, JobEntry>();
   const now = deps.now();
-  await deps.store.reopenBatch(batch);
+  await deps.store.reopenBatch(batch, now);
   for (const shard of shards) {
     const slots = [...shard.entries].filter(([, entry]) => wanted(entry) && !restartRefusal(entry));
     if (slots.length === 0) continue;
@@ -134,11 +137,17 @@ export async function restartBatch(
     throw new BadRequestError(`batch ${name} has no ${which} jobs to restart`);
   }
   deps.logger.info("batch restarted", { batchName: name, jobs: restarted.size });
-  await submitRestarted(
-    deps,
-    batch,
-    [...restarted].map(([ordinal, entry]) => ({ ordinal, entry })),
-  );
+  if (restarted.size > (deps.restartSyncMax ?? RESTART_SYNC_MAX)) {
+    // More than the request can submit in time (SubmitJob: 50 a second per account): the background
+    // submitter submits the new runs (submitRestartedRuns), the reconciler resumes what it leaves.
+    await deps.submitInBackground(componentName, name, deps.correlationId);
+  } else {
+    await submitRestarted(
+      deps,
+      batch,
+      [...restarted].map(([ordinal, entry]) => ({ ordinal, entry })),
+    );
+  }
   return getBatch(deps, componentName, name, batch.size > 1000 ? { limit: 1000 } : {});
 }
 
@@ -230,4 +239,22 @@ export async function changeBatchPriority(
   }
   deps.logger.info("batch reprioritized", { batchName: name, priority: change.priority, jobs: reached });
   return getBatch(deps, componentName, name, batch.size > 1000 ? { limit: 1000 } : {});
+}
+
+/**
+ * The background submitter's part of a batch restart: submits the new runs that restartBatch handed
+ * over. A run is this one's to submit only while it is still the restart's own request
+ * (`resubmitRequested` equal to `restarted`): once the reconciler took it over, or an event moved it
+ * on, it is left alone, so no run is submitted twice.
+ */
+export async function submitRestartedRuns(deps: ServiceDeps, batch: BatchRecord, shard0: ShardState) {
+  const shards = await allShards(deps, batch, shard0);
+  const handedOver: { ordinal: number; entry: JobEntry }[] = [];
+  for (const shard of shards) {
+    for (const [slot, entry] of shard.entries) {
+      if (entry.resubmitRequested !== undefined && entry.resubmitRequested === entry.restarted)
+        handedOver.push({ ordinal: shard.index * SHARD_SIZE + slot, entry });
+    }
+  }
+  if (handedOver.length > 0) await submitRestarted(deps, batch, handedOver);
 }

@@ -4,6 +4,7 @@ import { isFinal } from "../domain/status.js";
 import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { updateShard } from "./entries.js";
+import { submitRestartedRuns } from "./rerun.js";
 
 /** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
 const SUBMIT_CONCURRENCY = 4;
@@ -139,4 +140,6 @@ export async function submitBatch(
     }
   };
   await Promise.all(Array.from({ length: Math.min(SUBMIT_CONCURRENCY, groups.length) }, worker));
+  // A large restart is handed to the background submitter too (rerun.ts).
+  if (found.batch.restarted !== undefined) await submitRestartedRuns(deps, found.batch, found.shard0);
 }

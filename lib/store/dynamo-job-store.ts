@@ -91,6 +91,7 @@ function toBatch(item: Item): BatchRecord {
     submittedBy: item.submittedBy as string | undefined,
     ttlAfterFinish: item.ttlAfterFinish as number | undefined,
     digest: item.digest as string | undefined,
+    restarted: item.restarted as number | undefined,
   };
 }
 
@@ -345,14 +346,15 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  async reopenBatch(batch: BatchRecord) {
+  async reopenBatch(batch: BatchRecord, at: number) {
     await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: pk(batch.name), sk: shardKey(0) },
-        UpdateExpression: "SET gsi2pk = :active, gsi2sk = :sk REMOVE stopRequested",
+        UpdateExpression: "SET gsi2pk = :active, gsi2sk = :sk, restarted = :at REMOVE stopRequested",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: {
+          ":at": at,
           ":active": ACTIVE,
           ":sk": `${new Date(batch.created).toISOString()}#${batch.name}`,
         },

@@ -43,6 +43,8 @@ export interface BatchRecord {
   ttlAfterFinish?: number;
   /** Digest of the effective specs and payloads (reuse: find an earlier identical Succeeded one). */
   digest?: string;
+  /** When jobs of it were last restarted (the background submitter then also submits their new runs). */
+  restarted?: number;
 }
 
 export type GroupState = "pending" | "submitting" | "submitted" | "failed";
@@ -180,8 +182,8 @@ export interface JobStore {
   listActiveBatches(page: { limit?: number; nextToken?: string }): Promise<Page<string>>;
   /** Takes an ended batch out of the active index. */
   markBatchSettled(name: string): Promise<void>;
-  /** A restart: the batch is active again (back in the active index) and no longer being stopped. */
-  reopenBatch(batch: BatchRecord): Promise<void>;
+  /** A restart at `at`: the batch is active again (back in the active index) and no longer being stopped. */
+  reopenBatch(batch: BatchRecord, at: number): Promise<void>;
   /** The batch's status tracker; undefined for a single job (or a batch recorded without one). */
   getTracker(batchName: string): Promise<BatchTracker | undefined>;
   /** Records a shard's membership in the tracker's shard sets (idempotent); the tracker after it. */

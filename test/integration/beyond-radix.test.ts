@@ -7,7 +7,8 @@ import { eventually, FINAL, finalJob, startTestStack, type TestStack } from "./h
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack({ reconcileEveryMs: 300 });
+  // Restarts of more than 3 jobs take the background path (RESTART_SYNC_MAX in production).
+  stack = await startTestStack({ reconcileEveryMs: 300, restartSyncMax: 3 });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -178,6 +179,35 @@ describe("restart", () => {
     expect(again.status).toBe(400);
     expect(again.body.message).toContain("no failed");
   });
+
+  it("a restart larger than the request submits is submitted in the background, each job once", async () => {
+    const markers = mkdtempSync(join(tmpdir(), "restart-big-"));
+    const size = 8; // > restartSyncMax
+    const batch = await create<BatchStatus>("/api/v1/batches", {
+      jobScheduleDescriptions: Array.from({ length: size }, (_, i) => ({
+        payload: JSON.stringify({ failOnce: join(markers, `m${i}`) }),
+      })),
+    });
+    // Polled lightly (one job per answer, every half second).
+    const statusOf = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return (await stack.api<BatchStatus>("GET", `/api/v1/batches/${batch.name}?limit=1`)).body;
+    };
+    await eventually(async () => (await statusOf()).status === "Failed", 60_000, "the batch to fail");
+    const restarted = await stack.api<BatchStatus>("POST", `/api/v1/batches/${batch.name}/restart`);
+    expect(restarted.status, JSON.stringify(restarted.body)).toBe(200);
+    const done = await eventually(
+      async () => {
+        const body = await statusOf();
+        return body.status === "Succeeded" ? body : undefined;
+      },
+      60_000,
+      "the restarted batch to succeed",
+    );
+    expect(done.jobCounts).toEqual({ Succeeded: size });
+    const all = await stack.api<BatchStatus>("GET", `/api/v1/batches/${batch.name}`);
+    expect(all.body.jobStatuses.every((job) => job.podStatuses.length === 2)).toBe(true);
+  }, 150_000);
 
   it("restarts a single job as a new run of the same name; a running job cannot be restarted", async () => {
     const job = await create<JobStatus>("/api/v1/jobs", { payload: '{"exitCode": 3}' });
