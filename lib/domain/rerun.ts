@@ -1,5 +1,6 @@
 import type { JobEntry, Observation } from "./job-state.js";
-import { isFinal, progressOf, REPRIORITIZE_REASON } from "./status.js";
+import { newRunEntry } from "./retry.js";
+import { isFinal, REPRIORITIZE_REASON } from "./status.js";
 
 /** Statuses a batch restart reruns unless every ended job is asked for (Radix console: failed ones). */
 export const RESTARTABLE_BY_DEFAULT: ReadonlySet<string> = new Set(["Failed", "Stopped", "DeadlineExceeded"]);
@@ -20,28 +21,12 @@ export function restartRefusal(entry: JobEntry): string | undefined {
  * lets the reconciler resume it if that submission is interrupted).
  */
 export function restartEntry(entry: JobEntry, now: number): JobEntry {
-  const run = entry.run + 1;
-  const {
-    exitCode: _exit,
-    ended: _ended,
-    started: _started,
-    message: _message,
-    stopRequested: _stop,
-    ...rest
-  } = entry;
+  const { started: _started, stopRequested: _stop, ...kept } = entry;
   return {
-    ...rest,
-    v: entry.v + 1,
-    status: "Waiting",
-    progress: progressOf(run, "SUBMITTED", 0),
-    run,
-    batchStatus: "SUBMITTED",
-    statusReason: "restarted via the job scheduler API",
-    resubmitRequested: now,
+    ...newRunEntry(kept, now, "restarted via the job scheduler API"),
     restarted: now,
-    budgetFromRun: run,
+    budgetFromRun: entry.run + 1,
     since: now,
-    updated: now,
   };
 }
 
@@ -73,17 +58,6 @@ export function isRepriorityCancel(entry: JobEntry, observation: Observation): b
 
 /** The entry of a reprioritized job going back to Waiting as a new run. */
 export function resubmitWithPriority(entry: JobEntry, now: number): JobEntry {
-  const run = entry.run + 1;
-  const { repriorityRequested: _asked, ...rest } = entry;
-  return {
-    ...rest,
-    v: entry.v + 1,
-    status: "Waiting",
-    progress: progressOf(run, "SUBMITTED", 0),
-    run,
-    batchStatus: "SUBMITTED",
-    statusReason: `submitted again with priority ${entry.priority}`,
-    resubmitRequested: now,
-    updated: now,
-  };
+  const { repriorityRequested: _asked, ...kept } = entry;
+  return newRunEntry(kept, now, `submitted again with priority ${entry.priority}`);
 }

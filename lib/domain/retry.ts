@@ -71,8 +71,11 @@ export function nextRunAttempts(
   return spec.failurePolicy ? 1 : Math.min(10, remaining);
 }
 
-/** The entry of a job going back to Waiting for another run. */
-export function startNextRun(entry: JobEntry, now: number): JobEntry {
+/**
+ * The entry of a job going back to Waiting as a new run (a retry, a restart, a priority change): the
+ * last run's end is dropped, its attempts stay, and `resubmitRequested` marks the run as to be submitted.
+ */
+export function newRunEntry(entry: JobEntry, now: number, statusReason: string): JobEntry {
   const run = entry.run + 1;
   const { exitCode: _exit, ended: _ended, message: _message, ...rest } = entry;
   return {
@@ -82,8 +85,16 @@ export function startNextRun(entry: JobEntry, now: number): JobEntry {
     progress: progressOf(run, "SUBMITTED", 0),
     run,
     batchStatus: "SUBMITTED",
-    statusReason: `resubmitted for retry ${run - 1} (AWS Batch attempts of the previous run were used up)`,
+    statusReason,
     resubmitRequested: now,
     updated: now,
   };
 }
+
+/** The entry of a job going back to Waiting for another run after a failure (retry budget left). */
+export const startNextRun = (entry: JobEntry, now: number): JobEntry =>
+  newRunEntry(
+    entry,
+    now,
+    `resubmitted for retry ${entry.run} (AWS Batch attempts of the previous run were used up)`,
+  );

@@ -18,6 +18,7 @@ import {
   type ShardState,
   shardOf,
 } from "../store/job-store.js";
+import { runConcurrently } from "./concurrency.js";
 import type { ServiceDeps } from "./deps.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob, getBatch, getJob } from "./queries.js";
@@ -29,14 +30,6 @@ const RESUBMIT_CONCURRENCY = 4;
 /** A batch restart of more jobs than this submits them in the background, not in the request. */
 export const RESTART_SYNC_MAX = 200;
 
-async function runAll<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-}
-
 /**
  * Submits the new runs of restarted jobs. A submission that fails here is not lost: the job keeps
  * `resubmitRequested`, and the reconciler resumes it once the lease ends, asking Batch first.
@@ -47,7 +40,7 @@ async function submitRestarted(
   restarted: { ordinal: number; entry: JobEntry }[],
 ) {
   const groups = await deps.store.listGroups(batch.name);
-  await runAll(restarted, RESUBMIT_CONCURRENCY, async ({ ordinal, entry }) => {
+  await runConcurrently(restarted, RESUBMIT_CONCURRENCY, async ({ ordinal, entry }) => {
     const group = groupOfOrdinal(groups, ordinal);
     if (!group) return;
     try {

@@ -2,6 +2,7 @@ import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/subm
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
+import { runConcurrently } from "./concurrency.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { updateShard } from "./entries.js";
 import { submitRestartedRuns } from "./rerun.js";
@@ -132,14 +133,9 @@ export async function submitBatch(
     for (const group of groups) await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
     return;
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < groups.length) {
-      const group = groups[next++]!;
-      await submitGroup(deps, componentName, group, found.batch.payloadKey, found.batch.created);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SUBMIT_CONCURRENCY, groups.length) }, worker));
+  await runConcurrently(groups, SUBMIT_CONCURRENCY, (group) =>
+    submitGroup(deps, componentName, group, found.batch.payloadKey, found.batch.created),
+  );
   // A large restart is handed to the background submitter too (rerun.ts).
   if (found.batch.restarted !== undefined) await submitRestartedRuns(deps, found.batch, found.shard0);
 }
