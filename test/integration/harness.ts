@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -113,4 +115,26 @@ export async function finalJob(stack: TestStack, name: string, timeoutMs = 30_00
     timeoutMs,
     `job ${name} to end`,
   );
+}
+
+/** A webhook receiver on 127.0.0.1. */
+export interface WebhookReceiver {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a receiver whose `answer` gets each POSTed JSON body and returns the HTTP status to reply with. */
+export async function startWebhookReceiver(answer: (body: unknown) => number): Promise<WebhookReceiver> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      response.writeHead(answer(JSON.parse(Buffer.concat(chunks).toString()))).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,6 +1,4 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +10,14 @@ import { invocationDeps } from "#lib/observability/correlation.js";
 import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
 import { writeEntryWithRetry } from "#lib/service/entries.js";
 import { reconcile } from "#lib/service/reconcile.js";
-import { eventually, sampleConfig, startTestStack, type TestStack } from "./harness.js";
+import {
+  eventually,
+  sampleConfig,
+  startTestStack,
+  startWebhookReceiver,
+  type TestStack,
+  type WebhookReceiver,
+} from "./harness.js";
 
 interface BusEvent {
   "detail-type": string;
@@ -29,20 +34,15 @@ interface BusEvent {
 }
 
 let stack: TestStack;
-let receiver: Server;
+let receiver: WebhookReceiver;
 const notifications: (BatchStatus & { event: string })[] = [];
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk) => chunks.push(chunk));
-    request.on("end", () => {
-      notifications.push(JSON.parse(Buffer.concat(chunks).toString()));
-      response.writeHead(200).end();
-    });
+  receiver = await startWebhookReceiver((body) => {
+    notifications.push(body as BatchStatus & { event: string });
+    return 200;
   });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const url = receiver.url;
   const config = sampleConfig((c) => {
     c.spec.jobs[0]!.notifications = { webhook: url };
   });
@@ -51,7 +51,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 
 const busEvents = (): BusEvent[] =>

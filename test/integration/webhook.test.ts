@@ -1,34 +1,34 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchStatus, JobStatus } from "#lib/api/schemas.js";
-import { eventually, finalJob, sampleConfig, startTestStack, type TestStack } from "./harness.js";
+import {
+  eventually,
+  finalJob,
+  sampleConfig,
+  startTestStack,
+  startWebhookReceiver,
+  type TestStack,
+  type WebhookReceiver,
+} from "./harness.js";
 
 type Notification = BatchStatus & { event: string };
 let stack: TestStack;
-let receiver: Server;
+let receiver: WebhookReceiver;
 const received: Notification[] = [];
 let failuresLeft = 3;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk) => chunks.push(chunk));
-    request.on("end", () => {
-      if (failuresLeft > 0) {
-        failuresLeft--;
-        response.writeHead(500).end();
-        return;
-      }
-      received.push(JSON.parse(Buffer.concat(chunks).toString()));
-      response.writeHead(200).end();
-    });
+  receiver = await startWebhookReceiver((body) => {
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      return 500;
+    }
+    received.push(body as Notification);
+    return 200;
   });
-  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  const url = receiver.url;
   const config = sampleConfig((c) => {
     c.spec.jobs[0]!.notifications = { webhook: url };
   });
@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 
 const statusesOf = (name: string) =>
