@@ -88,6 +88,16 @@ describe("fair share between projects", () => {
         payload: '{"sleepSeconds": 0.3}',
       })),
     });
+    // Four blockers hold every slot until both projects' jobs wait in AWS Batch, so the share is
+    // measured from a start where neither project got ahead by arriving first.
+    const blockers = await shared.api<BatchStatus>("POST", "/api/v1/batches", {
+      jobScheduleDescriptions: Array.from({ length: 4 }, () => ({ payload: '{"sleepSeconds": 4}' })),
+    });
+    expect(blockers.status, JSON.stringify(blockers.body)).toBe(200);
+    await eventually(async () => {
+      const { body } = await shared.api<BatchStatus>("GET", `/api/v1/batches/${blockers.body.name}`);
+      return body.jobCounts?.Running === 4;
+    });
     const [a, b] = await Promise.all(
       ["team-a", "team-b"].map(async (project) => {
         const created = await shared.api<BatchStatus>("POST", "/api/v1/batches", batchOf(project));
@@ -108,8 +118,8 @@ describe("fair share between projects", () => {
         ),
       ),
     );
-    // When each child started, to the millisecond, from AWS Batch (the emulator) itself.
-    const starts: { project: string; at: number }[] = [];
+    // When each child ran, to the millisecond, from AWS Batch (the emulator) itself.
+    const runs: { project: string; start: number; stop: number }[] = [];
     for (const [project, name] of [
       ["team-a", a!],
       ["team-b", b!],
@@ -117,16 +127,23 @@ describe("fair share between projects", () => {
       const [group] = await shared.deps.store.listGroups(name);
       const children = Array.from({ length: sizes[project]! }, (_, index) => `${group!.batchJobId}:${index}`);
       for (const view of await shared.deps.batch.describe(children))
-        starts.push({ project, at: view.startedAt ?? Number.POSITIVE_INFINITY });
+        runs.push({ project, start: view.startedAt ?? Number.NaN, stop: view.stoppedAt ?? Number.NaN });
     }
-    starts.sort((x, y) => x.at - y.at);
-    expect(starts.every((start) => Number.isFinite(start.at))).toBe(true);
-    // From the moment both projects have jobs in AWS Batch, while both still wait for capacity: the next
-    // 20 starts (15 and 5 by weight).
-    const from = starts.findIndex((start) => start.project === "team-b");
-    const window = starts.slice(from, from + 20);
-    const shareOfA = window.filter((start) => start.project === "team-a").length / window.length;
-    expect(shareOfA).toBeGreaterThanOrEqual(0.75 * 0.8);
-    expect(shareOfA).toBeLessThanOrEqual(0.75 * 1.2);
+    expect(runs.every((run) => Number.isFinite(run.start) && Number.isFinite(run.stop))).toBe(true);
+    // The capacity each project used while both had jobs waiting for it: from when the blockers freed
+    // the slots (the first start of either) to the last start of whichever project ran out of waiting
+    // jobs first. Running time, not the number of starts, is what the weights share.
+    const lastStart = (project: string) =>
+      Math.max(...runs.filter((run) => run.project === project).map((run) => run.start));
+    const from = Math.min(...runs.map((run) => run.start));
+    const to = Math.min(lastStart("team-a"), lastStart("team-b"));
+    const used = (project: string) =>
+      runs
+        .filter((run) => run.project === project)
+        .reduce((sum, run) => sum + Math.max(0, Math.min(run.stop, to) - Math.max(run.start, from)), 0);
+    const shareOfA = used("team-a") / (used("team-a") + used("team-b"));
+    // Weight share 3 / (3 + 1) = 0.75, within 20 %: 0.6 to 0.9.
+    expect(shareOfA).toBeGreaterThanOrEqual(0.6);
+    expect(shareOfA).toBeLessThanOrEqual(0.9);
   });
 });
