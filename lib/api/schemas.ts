@@ -216,6 +216,12 @@ export const podStatusSchema = z
     restartCount: z.number().int().optional(),
     /** Beyond Radix: whose failure this attempt was (OpenPAI retryDetails). */
     failureKind: z.enum(["user", "platform"]).optional(),
+    /**
+     * Beyond Radix: set on the first pod status when a job's older attempts were summarized (a job keeps
+     * its current run's attempts and the 10 before them in full): how many earlier attempts are not
+     * listed one by one. That first pod status is the first failure among them.
+     */
+    summarizedAttempts: z.number().int().optional(),
   })
   .meta({ id: "PodStatus" });
 

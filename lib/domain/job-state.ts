@@ -57,10 +57,35 @@ export interface JobEntry {
   /** The status before the last status change: the `previousStatus` of that change's product event. */
   previousStatus?: StoredStatus;
   /**
+   * Attempts of earlier runs beyond the last {@link KEPT_EARLIER_ATTEMPTS}, summarized so that the job's
+   * item stays bounded whatever backoffLimit, restarts and reasons are (lib/domain/retry.ts).
+   */
+  older?: OlderAttempts;
+  /**
+   * With a stop asked: the last run that may still end as it ends (a run already in AWS Batch then).
+   * A run after it was started anyway (its SubmitJob raced the stop) and ends Stopped, whatever it did.
+   */
+  stopRun?: number;
+  /**
    * Product events of this job's status changes not yet known to be published, oldest first. Only
    * present after a failed publish or for changes the scheduler made itself (lib/service/entries.ts).
    */
   outbox?: PendingEvent[];
+}
+
+/** Attempts summarized out of an entry: how many, what they count for the retry budget, the first failure. */
+export interface OlderAttempts {
+  count: number;
+  /** Of those, how many failed (exit code other than 0, or none). */
+  failed: number;
+  /** Failures by the job itself still counting toward the retry budget, by exit code ("none": no exit code). */
+  budgetExitCodes: Record<string, number>;
+  /** Platform failures still counting toward the platform retry cap. */
+  budgetPlatform: number;
+  /** The first failed attempt, kept in full (the one that usually says what went wrong). */
+  firstFailure?: Attempt;
+  /** Its position in the job's whole history (podIndex). */
+  firstFailureIndex?: number;
 }
 
 /** A product event kept in an entry's outbox, as it will be published (lib/notify/product-events.ts). */
@@ -89,8 +114,20 @@ export interface Observation {
   logStreamName?: string;
 }
 
-/** Attempts kept per job; older ones are dropped to bound the shard item (DynamoDB items ≤ 400 KB). */
-export const MAX_ATTEMPTS_KEPT = 20;
+/**
+ * What an entry keeps, so that a job's item stays far below 64 KB whatever happens to it: every attempt
+ * of the current run (AWS Batch makes at most 10 per run), the last few of earlier runs, the rest
+ * summarized ({@link OlderAttempts}); reason texts cut at {@link REASON_MAX} characters (AWS allows
+ * 1,024 for a container reason and 1,024 for a status reason).
+ */
+export const KEPT_EARLIER_ATTEMPTS = 10;
+export const REASON_MAX = 256;
+
+/** A reason text cut to {@link REASON_MAX} characters (with an ellipsis when cut). */
+export function cutReason(reason: string | undefined): string | undefined {
+  if (reason === undefined || reason.length <= REASON_MAX) return reason;
+  return `${reason.slice(0, REASON_MAX - 1)}…`;
+}
 
 /** Status reasons AWS gives when the platform, not the job, ended an attempt (Spot reclaim, host loss). */
 const PLATFORM_REASONS = [
@@ -120,8 +157,8 @@ function attemptsOf(observation: Observation, previous: Attempt[]): Attempt[] {
     start: attempt.startedAt,
     end: attempt.stoppedAt,
     exitCode: attempt.exitCode,
-    reason: attempt.reason,
-    statusReason: attempt.statusReason,
+    reason: cutReason(attempt.reason),
+    statusReason: cutReason(attempt.statusReason),
     kind:
       attempt.exitCode === undefined && isPlatformFailure(attempt.statusReason ?? attempt.reason)
         ? "platform"
@@ -132,7 +169,7 @@ function attemptsOf(observation: Observation, previous: Attempt[]): Attempt[] {
   if (observation.batchStatus === "STARTING" || observation.batchStatus === "RUNNING") {
     thisRun.push({ start: observation.startedAt, run: observation.run, log: observation.logStreamName });
   }
-  return [...earlierRuns, ...thisRun].slice(-MAX_ATTEMPTS_KEPT);
+  return [...earlierRuns, ...thisRun];
 }
 
 function messageFor(status: StoredStatus, observation: Observation, lastAttempt: Attempt | undefined) {
@@ -181,7 +218,7 @@ export function applyObservation(
     progress,
     run: observation.run,
     batchStatus: observation.batchStatus,
-    statusReason: observation.statusReason,
+    statusReason: cutReason(observation.statusReason),
     batchJobId: observation.batchJobId,
     resubmitRequested: undefined,
     attempts,
@@ -191,7 +228,7 @@ export function applyObservation(
   if (isFinal(status)) {
     next.ended = observation.stoppedAt ?? lastAttempt?.end ?? now;
     next.exitCode = lastAttempt?.exitCode;
-    next.message = messageFor(status, observation, lastAttempt);
+    next.message = cutReason(messageFor(status, observation, lastAttempt));
   }
   return stripUndefined(next);
 }
@@ -208,17 +245,18 @@ export function finishWithoutBatch(
     v: entry.v + 1,
     status,
     progress: progressOf(entry.run, "FAILED", 0),
-    statusReason:
+    statusReason: cutReason(
       status === "Stopped" ? STOP_REASON : status === "DeadlineExceeded" ? DEADLINE_REASON : message,
+    ),
     ended: now,
     updated: now,
-    message,
+    message: cutReason(message),
   });
 }
 
 export const isTimeoutReason = (reason: string | undefined): boolean =>
   Boolean(reason?.startsWith(BATCH_TIMEOUT_REASON));
 
-function stripUndefined<T extends object>(value: T): T {
+export function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -1,5 +1,5 @@
 import type { JobEntry, Observation } from "./job-state.js";
-import { newRunEntry } from "./retry.js";
+import { newRunEntry, withFreshBudget } from "./retry.js";
 import { isFinal, REPRIORITIZE_REASON } from "./status.js";
 
 /** Statuses a batch restart reruns unless every ended job is asked for (Radix console: failed ones). */
@@ -21,9 +21,12 @@ export function restartRefusal(entry: JobEntry): string | undefined {
  * lets the reconciler resume it if that submission is interrupted).
  */
 export function restartEntry(entry: JobEntry, now: number): JobEntry {
-  const { started: _started, stopRequested: _stop, ...kept } = entry;
+  const { started: _started, stopRequested: _stop, stopRun: _stopRun, ...kept } = entry;
+  const next = newRunEntry(kept, now, "restarted via the job scheduler API");
+  const older = withFreshBudget(next.older);
   return {
-    ...newRunEntry(kept, now, "restarted via the job scheduler API"),
+    ...next,
+    ...(older ? { older } : {}),
     restarted: now,
     budgetFromRun: entry.run + 1,
     since: now,

@@ -1,5 +1,5 @@
 import type { EffectiveSpec } from "./effective-spec.js";
-import type { Attempt, JobEntry } from "./job-state.js";
+import { type Attempt, type JobEntry, KEPT_EARLIER_ATTEMPTS, type OlderAttempts } from "./job-state.js";
 import { progressOf } from "./status.js";
 
 /**
@@ -64,6 +64,13 @@ export function nextRunAttempts(
     entry.attempts.filter((attempt) => attempt.run >= budgetFrom),
     spec,
   );
+  // Attempts summarized out of the entry still count (those before a restart were taken out of it).
+  for (const [code, count] of Object.entries(entry.older?.budgetExitCodes ?? {})) {
+    const action = failurePolicyAction(spec, code === "none" ? undefined : Number(code));
+    if (action === "FailJob") tally.failJob = true;
+    if (action === "Count") tally.counted += count;
+  }
+  tally.platform += entry.older?.budgetPlatform ?? 0;
   if (tally.failJob || tally.platform > MAX_PLATFORM_RETRIES) return undefined;
   const remaining = spec.backoffLimit + 1 - tally.counted;
   if (remaining <= 0) return undefined;
@@ -80,6 +87,7 @@ export function newRunEntry(entry: JobEntry, now: number, statusReason: string):
   const { exitCode: _exit, ended: _ended, message: _message, ...rest } = entry;
   return {
     ...rest,
+    ...summarizeEarlierAttempts(entry),
     v: entry.v + 1,
     status: "Waiting",
     progress: progressOf(run, "SUBMITTED", 0),
@@ -98,3 +106,45 @@ export const startNextRun = (entry: JobEntry, now: number): JobEntry =>
     now,
     `resubmitted for retry ${entry.run} (AWS Batch attempts of the previous run were used up)`,
   );
+
+/**
+ * Keeps the last {@link KEPT_EARLIER_ATTEMPTS} attempts of the runs so far and summarizes the rest into
+ * `older` (count, failures, what still counts toward the retry budget, the first failure in full).
+ * Called when a new run starts, so each attempt is summarized exactly once.
+ */
+export function summarizeEarlierAttempts(entry: JobEntry): Pick<JobEntry, "attempts" | "older"> {
+  const overflow = entry.attempts.length - KEPT_EARLIER_ATTEMPTS;
+  if (overflow <= 0) return { attempts: entry.attempts, ...(entry.older ? { older: entry.older } : {}) };
+  const dropped = entry.attempts.slice(0, overflow);
+  const older: OlderAttempts = {
+    count: 0,
+    failed: 0,
+    budgetExitCodes: {},
+    budgetPlatform: 0,
+    ...entry.older,
+  };
+  older.budgetExitCodes = { ...older.budgetExitCodes };
+  const budgetFrom = entry.budgetFromRun ?? 1;
+  for (const attempt of dropped) {
+    const position = older.count;
+    older.count++;
+    if (attempt.end === undefined || attempt.exitCode === 0) continue;
+    older.failed++;
+    if (older.firstFailure === undefined) {
+      older.firstFailure = attempt;
+      older.firstFailureIndex = position;
+    }
+    if (attempt.run < budgetFrom) continue;
+    if (attempt.kind === "platform") older.budgetPlatform++;
+    else {
+      const code = attempt.exitCode === undefined ? "none" : String(attempt.exitCode);
+      older.budgetExitCodes[code] = (older.budgetExitCodes[code] ?? 0) + 1;
+    }
+  }
+  return { attempts: entry.attempts.slice(overflow), older };
+}
+
+/** A restart's fresh budget: summarized failures no longer count (their history stays). */
+export function withFreshBudget(older: OlderAttempts | undefined): OlderAttempts | undefined {
+  return older && { ...older, budgetExitCodes: {}, budgetPlatform: 0 };
+}

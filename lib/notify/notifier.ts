@@ -1,8 +1,8 @@
 import { parseJobName } from "../domain/names.js";
 import { componentSettings, type ServiceDeps } from "../service/deps.js";
-import { allShards } from "../service/queries.js";
+import { summariesOf } from "../service/queries.js";
 import { batchStatusView, jobStatusView } from "../service/views.js";
-import { type BatchRecord, type ShardState, shardCountOf, shardOf } from "../store/job-store.js";
+import { type BatchRecord, type ShardSummary, shardCountOf, shardOf } from "../store/job-store.js";
 import {
   BATCH_STATUS_CHANGE,
   type BatchStatusChange,
@@ -12,19 +12,19 @@ import {
 import { DEFAULT_WEBHOOK_OPTIONS, deliverWebhook, type WebhookOptions } from "./webhook.js";
 
 /**
- * Up to this many shards (1,000 jobs) a job's notification sums the batch's shards for its batch part;
- * above, it shows the batch as of its last status change (the tracker's), so that notifying each job of
- * a 100,000-job batch never reads its 1,000 shards.
+ * Up to this many shards (1,000 jobs) a job's notification sums the batch's shard summaries for its
+ * batch part; above, it shows the batch as of its last status change (the tracker's), so that notifying
+ * each job of a 100,000-job batch never reads its 1,000 shard indexes.
  */
 const FULL_READ_MAX_SHARDS = 10;
 
 const timeOf = (text: string | undefined) => (text === undefined ? undefined : Date.parse(text));
 
 /** The batch part of a notification from counts recorded with a batch status change (no shard reads). */
-const asRecorded = (change: BatchStatusChange): ShardState[] => [
+const asRecorded = (change: BatchStatusChange): ShardSummary[] => [
   {
     index: 0,
-    entries: new Map(),
+    size: 0,
     counts: change.counts,
     started: timeOf(change.started),
     ended: timeOf(change.ended),
@@ -49,42 +49,36 @@ export async function notifyWebhook(
 ) {
   const component = componentSettings(deps, event.detail.component);
   if (!component.webhook) return;
-  const found = await deps.store.getBatch(event.detail.batchName);
-  if (!found) return; // deleted since
+  const batch = await deps.store.getBatch(event.detail.batchName);
+  if (!batch) return; // deleted since
   const body =
     event.detailType === BATCH_STATUS_CHANGE
       ? {
-          ...batchStatusView(component, found.batch, asRecorded(event.detail), []),
+          ...batchStatusView(component, batch, asRecorded(event.detail), []),
           status: event.detail.status,
         }
-      : await jobNotification(deps, found.batch, found.shard0, event.detail);
+      : await jobNotification(deps, batch, event.detail);
   if (!body) return;
   await deliverWebhook({ url: component.webhook, body: { ...body, event: "Update" } }, options);
 }
 
-async function jobNotification(
-  deps: ServiceDeps,
-  batch: BatchRecord,
-  shard0: ShardState,
-  change: JobStatusChange,
-) {
+async function jobNotification(deps: ServiceDeps, batch: BatchRecord, change: JobStatusChange) {
   const component = componentSettings(deps, change.component);
   const parsed = parseJobName(change.jobName);
   if (!parsed) return undefined;
   const { shard, slot } = shardOf(parsed.ordinal);
-  const jobShard = shard === 0 ? shard0 : await deps.store.getShard(batch.name, shard);
-  const entry = jobShard?.entries.get(slot);
+  const entry = (await deps.store.getEntries(batch.name, shard, [slot])).get(slot);
   if (!entry) return undefined;
   const job = {
     ...jobStatusView(batch, parsed.ordinal, entry),
     status: change.status as ReturnType<typeof jobStatusView>["status"],
   };
   if (shardCountOf(batch.size) <= FULL_READ_MAX_SHARDS) {
-    return batchStatusView(component, batch, await allShards(deps, batch, shard0), [job]);
+    return batchStatusView(component, batch, await summariesOf(deps, batch), [job]);
   }
   const tracker = await deps.store.getTracker(batch.name);
   const shards = tracker?.last
     ? asRecorded(tracker.last)
-    : [{ index: 0, entries: new Map(), counts: { Waiting: batch.size } }];
+    : [{ index: 0, size: batch.size, counts: { Waiting: batch.size } }];
   return { ...batchStatusView(component, batch, shards, [job]), status: tracker?.status ?? "Waiting" };
 }

@@ -37,8 +37,8 @@ export async function authorizeChange(
 ) {
   if (deps.runtime.access.length === 0) return;
   const batchName = target.batchName ?? parseJobName(target.jobName ?? "")?.batchName;
-  const found = batchName ? await deps.store.getBatch(batchName) : undefined;
-  if (!found) return;
-  const forbidden = firstForbidden(deps.runtime.access, found.batch.projects ?? [], caller.principal, "stop");
+  const batch = batchName ? await deps.store.getBatch(batchName) : undefined;
+  if (!batch) return;
+  const forbidden = firstForbidden(deps.runtime.access, batch.projects ?? [], caller.principal, "stop");
   if (forbidden !== undefined) refuse(caller, forbidden, "stop");
 }

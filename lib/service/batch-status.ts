@@ -2,9 +2,9 @@ import { batchStatusOf } from "../domain/aggregate.js";
 import { batchPhaseOf, membershipOf, type Phase, phaseOf } from "../domain/batch-phase.js";
 import { batchStatusChangeOf } from "../notify/event-details.js";
 import { type BatchStatusChange, batchEvent } from "../notify/product-events.js";
-import type { BatchRecord, BatchTracker, ShardState } from "../store/job-store.js";
+import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
-import { allShards } from "./queries.js";
+import { summariesOf } from "./queries.js";
 import { countsOf } from "./views.js";
 
 /**
@@ -14,7 +14,7 @@ import { countsOf } from "./views.js";
  * Waiting, every job is back to Waiting, its last job ends) or a stop is asked (lib/domain/
  * batch-phase.ts). So each shard write that flips its shard's phase records that in the batch's
  * tracker (an idempotent set update, lib/store); only when the tracker's sets show the batch's phase
- * moved, or a stop was asked, is the batch read in full, its status computed (with the component's
+ * moved, or a stop was asked, are the batch's shard summaries read (one small index item per 100 jobs), its status computed (with the component's
  * batchStatusRules) and, if it changed, recorded and published. That is a few tracker writes per shard
  * and one full read per batch status change, never per job change.
  *
@@ -62,7 +62,7 @@ async function publish(deps: ServiceDeps, event: BatchStatusChange): Promise<boo
 }
 
 /** The batch's status and phase from all its shards, and the event that would announce a change. */
-function assess(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardState[]) {
+function assess(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardSummary[]) {
   const counts = countsOf(shards);
   const status = batchStatusOf(
     { counts, size: batch.size, stopRequested: batch.stopRequested !== undefined },
@@ -99,10 +99,9 @@ export async function syncBatchStatus(
       continue;
     }
     // The batch is read after the tracker, so what is recorded below is never older than what was.
-    const found = await deps.store.getBatch(batchName);
-    if (!found) return true;
-    const { batch, shard0 } = found;
-    const now = assess(deps, batch, await allShards(deps, batch, shard0));
+    const batch = await deps.store.getBatch(batchName);
+    if (!batch) return true;
+    const now = assess(deps, batch, await summariesOf(deps, batch));
     if (now.status === tracker.status && now.phase === tracker.phase) return true;
     const sequence = tracker.seq + 1;
     const event =
@@ -150,7 +149,7 @@ export async function syncBatchStatus(
 export async function reconcileBatchStatus(
   deps: ServiceDeps,
   batch: BatchRecord,
-  shards: readonly ShardState[],
+  shards: readonly ShardSummary[],
   trackerBefore: BatchTracker | undefined,
 ): Promise<boolean> {
   if (batch.batchType !== "batch" || !trackerBefore) return true;
@@ -158,7 +157,7 @@ export async function reconcileBatchStatus(
   const started = new Set(tracker.startedShards);
   const ended = new Set(tracker.endedShards);
   for (const shard of shards) {
-    const membership = membershipOf(phaseOf(shard.counts, shard.entries.size));
+    const membership = membershipOf(phaseOf(shard.counts, shard.size));
     if (membership.started !== started.has(shard.index) || membership.ended !== ended.has(shard.index)) {
       deps.logger.warn("batch tracker missed a shard; repaired", {
         batchName: batch.name,

@@ -16,7 +16,7 @@ import { jobName, newBatchName } from "../domain/names.js";
 import { reuseDigest } from "../domain/reuse-digest.js";
 import { type BatchRecord, type BatchType, type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
-import { allShards, getBatch, getJob } from "./queries.js";
+import { getBatch, getJob, singleJobEntry, summariesOf } from "./queries.js";
 import { submitBatch } from "./submit.js";
 import { batchStatusView, countsOf, jobStatusesOf, jobStatusView } from "./views.js";
 
@@ -115,10 +115,9 @@ type Prepared = ReturnType<typeof prepare>;
 /** The newest earlier job or batch with this digest whose jobs all Succeeded, if any is still kept. */
 async function findReusable(deps: ServiceDeps, componentName: string, batchType: BatchType, digest: string) {
   for (const name of await deps.store.findByDigest(componentName, batchType, digest, 10)) {
-    const found = await deps.store.getBatch(name);
-    if (!found || found.batch.component !== componentName) continue;
-    const shards = await allShards(deps, found.batch, found.shard0);
-    if (countsOf(shards).Succeeded === found.batch.size) return found.batch;
+    const batch = await deps.store.getBatch(name);
+    if (!batch || batch.component !== componentName) continue;
+    if (countsOf(await summariesOf(deps, batch)).Succeeded === batch.size) return batch;
   }
   return undefined;
 }
@@ -214,8 +213,7 @@ export async function createJob(
   }
   const recorded = await recordBatch(deps, componentName, "job", request.jobId, prepared, [request], options);
   await submitNowOrLater(deps, recorded);
-  const shard0 = await deps.store.getShard(recorded.batch.name, 0);
-  return jobStatusView(recorded.batch, 0, shard0!.entries.get(0)!);
+  return jobStatusView(recorded.batch, 0, await singleJobEntry(deps, recorded.batch));
 }
 
 /** POST /batches: jobs with equal effective specs become one AWS Batch array job. */
@@ -238,15 +236,10 @@ export async function createBatch(
   const { batch } = recorded;
   if (batch.size > CREATE_RESPONSE_MAX_JOBS) {
     // Every job is still Waiting; the jobs are listed by GET /batches/{name} with limit and nextToken.
-    return batchStatusView(
-      component,
-      batch,
-      [{ index: 0, entries: new Map(), counts: { Waiting: batch.size } }],
-      [],
-    );
+    return batchStatusView(component, batch, [{ counts: { Waiting: batch.size } }], []);
   }
   const shards = await deps.store.listShards(batch.name, 0, Math.ceil(batch.size / SHARD_SIZE));
-  return batchStatusView(component, batch, shards, jobStatusesOf(batch, shards));
+  return batchStatusView(component, batch, await summariesOf(deps, batch), jobStatusesOf(batch, shards));
 }
 
 /**

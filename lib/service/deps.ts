@@ -1,7 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BatchGateway } from "../batch/gateway.js";
 import type { ComponentSettings, RuntimeConfig } from "../config/runtime.js";
-import type { JobEntry } from "../domain/job-state.js";
 import type { AuthSettings } from "../http/principal.js";
 import type { IdempotencyGuard } from "../idempotency/idempotency.js";
 import type { LogReader } from "../logs/log-reader.js";

@@ -1,8 +1,9 @@
 import { type Phase, phaseOf } from "../domain/batch-phase.js";
 import type { JobEntry, PendingEvent } from "../domain/job-state.js";
+import { componentOfBatch } from "../domain/names.js";
 import { jobStatusChangeOf } from "../notify/event-details.js";
 import { jobEvent } from "../notify/product-events.js";
-import { SHARD_SIZE, type ShardState, shardOf } from "../store/job-store.js";
+import { SHARD_SIZE, type ShardWriteResult, shardOf } from "../store/job-store.js";
 import { onShardPhaseChange } from "./batch-status.js";
 import type { ServiceDeps } from "./deps.js";
 import { fromPending, mergeOutbox, toPending, withoutPublished } from "./job-outbox.js";
@@ -49,13 +50,27 @@ export interface ShardUpdate {
   unpublished: boolean;
 }
 
-/** Read-modify-writes of one shard item are serialised within the process (see KeyedLock). */
+/** Read-modify-writes of one shard are serialised within the process (see KeyedLock). */
 const shardLocks = new KeyedLock();
 
+const DAY_SECONDS = 86_400;
+
 /**
- * Read-modify-write of one job's entry with optimistic concurrency. One GetItem and one conditional
- * UpdateItem per attempt, whatever the batch size; the shard's counters move in the same write. Used for
- * the scheduler's own changes, so their events go through the entry's outbox.
+ * Epoch seconds after which DynamoDB may delete a job item created now: the component's maxAgeDays
+ * (and a day) from now, never before the batch's own record (created earlier with the same rule).
+ */
+function ttlOfNewItems(deps: ServiceDeps, batchName: string): number | undefined {
+  const component = deps.runtime.components.find(
+    (candidate) => candidate.name === componentOfBatch(batchName),
+  );
+  if (!component) return undefined;
+  return Math.ceil(deps.now() / 1000) + (component.retention.maxAgeDays + 1) * DAY_SECONDS;
+}
+
+/**
+ * Read-modify-write of one job's entry with optimistic concurrency: one read of the job's item and one
+ * conditional write of it (and of its shard's small index when its status moves), whatever the batch
+ * size. Used for the scheduler's own changes, so their events go through the entry's outbox.
  */
 export async function writeEntryWithRetry(
   deps: ServiceDeps,
@@ -69,14 +84,15 @@ export async function writeEntryWithRetry(
 }
 
 /**
- * Applies changes to several jobs of one shard (in the given order; a slot may appear more than once)
- * with one read and one conditional write, retried on conflict, then publishes the product events of
- * the status changes it made (and of any the jobs still had in their outbox). Returns an outcome per
- * change.
+ * Applies changes to jobs of one shard (in the given order; a slot may appear more than once): one read
+ * of those jobs (by key, or one Query of the shard for many), then a conditional write per job changed
+ * and one write of the shard's index; a job whose write lost to a concurrent change is read and changed
+ * again. Then publishes the product events of the status changes it made (and of any the jobs still
+ * had in their outbox). Returns an outcome per change.
  *
- * DynamoDB cost: one read and one write, plus a write to the batch's small tracker item when the
- * shard's phase flips (a few times per shard). Writes of the outbox happen only after a failed publish
- * or for the scheduler's own changes.
+ * DynamoDB cost per job changed: its item (about 1 KB: 1 WCU) and the shard's index (about 600 bytes:
+ * 1 WCU, once per write however many jobs of the shard changed, none when no status moved), plus a
+ * write to the batch's tracker when the shard's phase flips (a few times per shard).
  */
 export function updateShard(
   deps: ServiceDeps,
@@ -91,16 +107,20 @@ export function updateShard(
 }
 
 interface Written {
-  state: ShardState;
+  /** The entries as last read (for changes that turned out to be no-ops). */
+  seen: Map<number, JobEntry>;
   outcomes: EntryOutcome[];
   /** Entries written: as read, and as written. */
   touched: Map<number, { before: JobEntry; after: JobEntry }>;
+  /** Counts of the shard before and after each write that moved its index. */
+  moves: NonNullable<ShardWriteResult["counts"]>[];
+  missing: boolean;
 }
 
 /**
- * The read-modify-write itself: one read, the changes, one write conditional on every touched entry's
- * version; on conflict, again. `finish` sees each touched entry before and after its changes and may
- * add to it (previous status, outbox). Undefined when the shard does not exist.
+ * The read-modify-write itself: read the jobs, apply the changes, write each changed job conditional on
+ * its version; jobs whose write lost are read and changed again. `finish` sees each touched entry
+ * before and after its changes and may add to it (previous status, outbox).
  */
 async function writeShard(
   deps: ServiceDeps,
@@ -108,50 +128,70 @@ async function writeShard(
   shard: number,
   changes: { slot: number; change: EntryChange }[],
   finish: (slot: number, before: JobEntry, after: JobEntry) => JobEntry = (_slot, _before, after) => after,
-): Promise<Written | undefined> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    const state = await deps.store.getShard(batchName, shard);
-    if (!state) return undefined;
-    const current = new Map(state.entries);
+): Promise<Written> {
+  const result: Written = {
+    seen: new Map(),
+    outcomes: changes.map(() => "unchanged"),
+    touched: new Map(),
+    moves: [],
+    missing: false,
+  };
+  let pending = changes.map((change, index) => ({ ...change, index }));
+  const ttl = ttlOfNewItems(deps, batchName);
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && pending.length > 0; attempt++) {
+    const slots = [...new Set(pending.map((change) => change.slot))];
+    const read = await deps.store.getEntries(batchName, shard, slots);
+    for (const [slot, entry] of read) result.seen.set(slot, entry);
+    const current = new Map(read);
     const original = new Map<number, JobEntry>();
-    const outcomes: EntryOutcome[] = changes.map(({ slot, change }) => {
-      const entry = current.get(slot);
-      if (!entry) return "missing";
+    for (const { slot, change, index } of pending) {
+      const entry = current.get(slot)!;
       const next = change(entry);
-      if (!next) return "unchanged";
+      if (!next) {
+        result.outcomes[index] = "unchanged";
+        continue;
+      }
+      result.outcomes[index] = "applied";
       if (!original.has(slot)) original.set(slot, entry);
       current.set(slot, next);
-      return "applied";
-    });
-    const touched = new Map<number, { before: JobEntry; after: JobEntry }>();
-    for (const [slot, before] of original)
-      touched.set(slot, { before, after: finish(slot, before, current.get(slot)!) });
-    if (touched.size === 0) return { state, outcomes, touched };
-    const entries = [...touched].map(([slot, { before, after }]) => ({
+    }
+    const touched = [...original].map(([slot, before]) => ({
       slot,
-      next: after,
-      expectedVersion: before.v,
-      previousStatus: before.status,
+      before,
+      after: finish(slot, before, current.get(slot)!),
     }));
-    const starts = entries.map((e) => e.next.started).filter((t): t is number => t !== undefined);
-    const ends = entries.map((e) => e.next.ended).filter((t): t is number => t !== undefined);
-    const started = starts.length ? Math.min(...starts) : undefined;
-    const ended = ends.length ? Math.max(...ends) : undefined;
+    if (touched.length === 0) return result;
     const written = await deps.store.writeEntries({
       batchName,
       shard,
-      entries,
-      started:
-        started !== undefined && (state.started === undefined || started < state.started)
-          ? started
-          : undefined,
-      ended: ended !== undefined && (state.ended === undefined || ended > state.ended) ? ended : undefined,
+      ttl,
+      entries: touched.map(({ slot, before, after }) => ({
+        slot,
+        next: after,
+        expectedVersion: before.v,
+        previousStatus: before.status,
+      })),
     });
-    if (written) return { state, outcomes, touched };
+    if (written.missing) {
+      result.missing = true;
+      result.outcomes = changes.map(() => "missing");
+      return result;
+    }
+    if (written.counts) result.moves.push(written.counts);
+    const lost = new Set<number>();
+    touched.forEach(({ slot, before, after }, i) => {
+      if (written.written[i])
+        result.touched.set(slot, { before: result.touched.get(slot)?.before ?? before, after });
+      else lost.add(slot);
+    });
+    pending = pending.filter((change) => lost.has(change.slot));
   }
-  throw new Error(
-    `shard ${shard} of ${batchName} kept changing; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
-  );
+  if (pending.length > 0) {
+    throw new Error(
+      `jobs of shard ${shard} of ${batchName} kept changing; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
+    );
+  }
+  return result;
 }
 
 /** Events of one job to publish, in order, and whether they are already kept in its outbox. */
@@ -195,8 +235,8 @@ async function applyToShard(
       return next;
     },
   );
-  if (!written) return { outcomes: changes.map(() => "missing"), unpublished: false };
-  const { state, outcomes, touched } = written;
+  if (written.missing) return { outcomes: changes.map(() => "missing"), unpublished: false };
+  const { seen, outcomes, touched } = written;
   const transitions = [...touched.values()].filter(({ before, after }) => before.status !== after.status);
   if (transitions.length > 0) deps.metrics?.count("StateTransitions", transitions.length);
 
@@ -208,18 +248,23 @@ async function applyToShard(
       toPublish.push({ slot, events: [toPending(event)], kept: false });
     }
   }
+  const repaired: { slot: number; entry: JobEntry }[] = [];
   changes.forEach(({ slot, republish, correlationId }, i) => {
     if (outcomes[i] !== "unchanged" || touched.has(slot) || toPublish.some((job) => job.slot === slot))
       return;
-    const entry = state.entries.get(slot)!;
+    const entry = seen.get(slot);
+    if (!entry) return;
     if (entry.outbox?.length) toPublish.push({ slot, events: entry.outbox, kept: true });
     else if (republish?.(entry)) {
+      // A redelivery of a change already recorded: its index write may have been lost with its event.
+      repaired.push({ slot, entry });
       const event = jobStatusChangeOf(batchName, ordinalOf(slot), entry, correlationId ?? deps.correlationId);
       toPublish.push({ slot, events: [toPending(event)], kept: false });
     }
   });
+  if (repaired.length > 0) await deps.store.repairIndex(batchName, shard, repaired);
   const unpublished = await publishJobEvents(deps, batchName, shard, toPublish);
-  await trackShardPhase(deps, batchName, shard, state, touched, correlation.values().next().value);
+  await trackShardPhase(deps, batchName, shard, written.moves, correlation.values().next().value);
   return { outcomes, unpublished };
 }
 
@@ -309,31 +354,41 @@ async function publishJobEvents(
 }
 
 /**
- * Tells the batch's tracker when this write flipped the shard's phase (its first job left Waiting, or
- * its last job ended, or back). Never fails the job's change: what it misses, the reconciler repairs.
+ * Tells the batch's tracker when these writes flipped the shard's phase (its first job left Waiting, or
+ * its last job ended, or back); when the shard has ended, its exact start and end are recorded. Never
+ * fails the job's change: what it misses, the reconciler repairs.
  */
 async function trackShardPhase(
   deps: ServiceDeps,
   batchName: string,
   shard: number,
-  state: ShardState,
-  touched: Written["touched"],
+  moves: Written["moves"],
   correlationId: string | undefined,
 ) {
-  if (state.batchType === "job" || touched.size === 0) return;
-  const size = state.entries.size;
-  const counts: Record<string, number> = { ...state.counts };
-  for (const { before, after } of touched.values()) {
-    if (before.status === after.status) continue;
-    counts[before.status] = (counts[before.status] ?? 0) - 1;
-    counts[after.status] = (counts[after.status] ?? 0) + 1;
-  }
-  const before: Phase = phaseOf(state.counts, size);
-  const after: Phase = phaseOf(counts, size);
+  if (moves.length === 0) return;
+  const first = moves[0]!;
+  const last = moves[moves.length - 1]!;
+  if (last.batchType === "job") return;
+  const before: Phase = phaseOf(first.before, first.size);
+  const after: Phase = phaseOf(last.after, last.size);
   if (before === after) return;
   try {
+    if (after === "ended") await recordShardTimes(deps, batchName, shard);
     await onShardPhaseChange(deps, batchName, shard, after, correlationId ?? deps.correlationId);
   } catch (error) {
     deps.logger.error("batch status tracking failed; the reconciler repairs it", { batchName, shard, error });
   }
+}
+
+/** A shard's first start and last end, from its jobs, once all of them have ended (one read per shard). */
+export async function recordShardTimes(deps: ServiceDeps, batchName: string, shard: number) {
+  const state = await deps.store.getShard(batchName, shard);
+  if (!state) return;
+  const entries = [...state.entries.values()];
+  const starts = entries.map((entry) => entry.started).filter((t): t is number => t !== undefined);
+  const ends = entries.map((entry) => entry.ended).filter((t): t is number => t !== undefined);
+  await deps.store.setShardTimes(batchName, shard, {
+    ...(starts.length ? { started: Math.min(...starts) } : {}),
+    ...(ends.length ? { ended: Math.max(...ends) } : {}),
+  });
 }

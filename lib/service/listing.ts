@@ -3,9 +3,9 @@ import type { ListQuery } from "../api/list-query.js";
 import type { BatchStatus, JobStatus } from "../api/schemas.js";
 import type { JobEntry } from "../domain/job-state.js";
 import type { BatchType, ListedBatch } from "../store/job-store.js";
-import { SHARD_SIZE } from "../store/job-store.js";
+import { SHARD_SIZE, shardCountOf } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
-import { allShards, findBatch } from "./queries.js";
+import { findBatch, summariesOf } from "./queries.js";
 import { batchStatusView, displayStatus, jobStatusView } from "./views.js";
 
 /** Default page size when filters are given without `limit`. */
@@ -99,21 +99,27 @@ export async function queryJobs(
   const limit = query.limit ?? DEFAULT_LIMIT;
   const items: JobStatus[] = [];
   const cursor = decode(query.nextToken);
-  const visitJobs = async ({ batch, shard0 }: ListedBatch, from: number): Promise<number | "done"> => {
+  const visitJobs = async ({ batch }: ListedBatch, from: number): Promise<number | "done"> => {
     const stopped = batch.stopRequested !== undefined;
     const label = batch.batchType === "job" ? batch.batchId : undefined;
-    const shards = await allShards(deps, batch, shard0);
-    for (let ordinal = from; ordinal < batch.size; ordinal++) {
-      if (items.length >= limit) return ordinal;
-      const entry = shards[Math.floor(ordinal / SHARD_SIZE)]?.entries.get(ordinal % SHARD_SIZE);
-      if (entry && jobMatches(entry, query, stopped, label)) items.push(jobStatusView(batch, ordinal, entry));
+    // Shard by shard from `from`, so a page reads only the shards it walks through.
+    for (let shard = Math.floor(from / SHARD_SIZE); shard < shardCountOf(batch.size); shard++) {
+      const state = await deps.store.getShard(batch.name, shard);
+      const first = Math.max(from, shard * SHARD_SIZE);
+      const last = Math.min(batch.size, (shard + 1) * SHARD_SIZE);
+      for (let ordinal = first; ordinal < last; ordinal++) {
+        if (items.length >= limit) return ordinal;
+        const entry = state?.entries.get(ordinal % SHARD_SIZE);
+        if (entry && jobMatches(entry, query, stopped, label))
+          items.push(jobStatusView(batch, ordinal, entry));
+      }
     }
     return "done";
   };
   let next: Cursor | undefined;
   if (query.batchName !== undefined) {
-    const { batch, shard0 } = await findBatch(deps, componentName, query.batchName);
-    const stoppedAt = await visitJobs({ batch, shard0, listingKey: "" }, cursor.ordinal ?? 0);
+    const batch = await findBatch(deps, componentName, query.batchName);
+    const stoppedAt = await visitJobs({ batch, listingKey: "" }, cursor.ordinal ?? 0);
     next = stoppedAt === "done" ? undefined : { batch: batch.name, ordinal: stoppedAt };
   } else {
     const type = query.batchId === undefined ? "job" : "batch";
@@ -137,9 +143,9 @@ export async function queryBatches(
     "batch",
     query,
     decode(query.nextToken),
-    async ({ batch, shard0 }) => {
+    async ({ batch }) => {
       if (items.length >= limit) return 0;
-      const view = batchStatusView(component, batch, await allShards(deps, batch, shard0), []);
+      const view = batchStatusView(component, batch, await summariesOf(deps, batch), []);
       if (!query.status || query.status.includes(view.status as never)) items.push(view);
       return "done";
     },

@@ -1,22 +1,28 @@
 import { NotFoundError } from "../api/errors.js";
 import type { BatchStatus, JobStatus } from "../api/schemas.js";
 import { isBatchName, parseJobName, resolveJobInBatch } from "../domain/names.js";
-import { type BatchRecord, SHARD_SIZE, type ShardState, shardOf } from "../store/job-store.js";
+import {
+  type BatchRecord,
+  SHARD_SIZE,
+  type ShardState,
+  type ShardSummary,
+  shardCountOf,
+  shardOf,
+} from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
 import { batchStatusView, jobStatusesOf, jobStatusView } from "./views.js";
 
-/** Finds a job by name: two item reads (batch record, the job's shard), whatever the batch size. */
+/** Finds a job by name: two item reads (batch record, the job's item), whatever the batch size. */
 export async function findJob(deps: ServiceDeps, componentName: string, name: string) {
   const parsed = parseJobName(name);
-  const found = parsed && (await deps.store.getBatch(parsed.batchName));
-  if (!parsed || !found || found.batch.component !== componentName || parsed.ordinal >= found.batch.size) {
+  const batch = parsed && (await deps.store.getBatch(parsed.batchName));
+  if (!parsed || !batch || batch.component !== componentName || parsed.ordinal >= batch.size) {
     throw new NotFoundError("job", name);
   }
   const { shard, slot } = shardOf(parsed.ordinal);
-  const state = shard === 0 ? found.shard0 : await deps.store.getShard(parsed.batchName, shard);
-  const entry = state?.entries.get(slot);
+  const entry = (await deps.store.getEntries(parsed.batchName, shard, [slot])).get(slot);
   if (!entry) throw new NotFoundError("job", name);
-  return { batch: found.batch, ordinal: parsed.ordinal, entry, shard0: found.shard0 };
+  return { batch, ordinal: parsed.ordinal, entry };
 }
 
 export async function getJob(deps: ServiceDeps, componentName: string, name: string): Promise<JobStatus> {
@@ -38,19 +44,19 @@ export async function getJobInBatch(
 }
 
 export async function findBatch(deps: ServiceDeps, componentName: string, name: string) {
-  const found = isBatchName(name) ? await deps.store.getBatch(name) : undefined;
-  if (!found || found.batch.component !== componentName) throw new NotFoundError("batch", name);
-  return found;
+  const batch = isBatchName(name) ? await deps.store.getBatch(name) : undefined;
+  if (!batch || batch.component !== componentName) throw new NotFoundError("batch", name);
+  return batch;
 }
 
-/** All shards of a batch (shard 0 already read with the record). */
-export async function allShards(
-  deps: ServiceDeps,
-  batch: BatchRecord,
-  shard0: ShardState,
-): Promise<ShardState[]> {
-  const count = Math.ceil(batch.size / SHARD_SIZE);
-  return count <= 1 ? [shard0] : [shard0, ...(await deps.store.listShards(batch.name, 1, count - 1))];
+/** Every shard of a batch with its jobs (a read of the whole batch: for the requests that need it all). */
+export function allShards(deps: ServiceDeps, batch: BatchRecord): Promise<ShardState[]> {
+  return deps.store.listShards(batch.name, 0, shardCountOf(batch.size));
+}
+
+/** The batch's counts and times from its shards' small index items (one per 100 jobs), not their jobs. */
+export function summariesOf(deps: ServiceDeps, batch: BatchRecord): Promise<ShardSummary[]> {
+  return deps.store.getSummaries(batch.name, shardCountOf(batch.size));
 }
 
 export interface JobPage {
@@ -60,7 +66,8 @@ export interface JobPage {
 
 /**
  * GET /batches/{name}: the batch with its jobs. Without `limit` every job is listed (Radix); with it,
- * `limit` jobs from `nextToken` on (a job ordinal) and a `nextToken` for the rest.
+ * `limit` jobs from `nextToken` on (a job ordinal) and a `nextToken` for the rest. The counts come from
+ * the shards' index items; only the page's shards are read with their jobs.
  */
 export async function getBatch(
   deps: ServiceDeps,
@@ -68,26 +75,32 @@ export async function getBatch(
   name: string,
   page: JobPage = {},
 ): Promise<BatchStatus> {
-  const { batch, shard0 } = await findBatch(deps, componentName, name);
+  const batch = await findBatch(deps, componentName, name);
   const component = componentSettings(deps, componentName);
-  const shards = await allShards(deps, batch, shard0);
-  if (page.limit === undefined)
-    return batchStatusView(component, batch, shards, jobStatusesOf(batch, shards));
-  const from = Number(page.nextToken ?? 0);
-  const all = jobStatusesOf(
-    batch,
-    shards.slice(Math.floor(from / SHARD_SIZE), Math.ceil((from + page.limit) / SHARD_SIZE)),
-  );
+  const summaries = await summariesOf(deps, batch);
+  if (page.limit === undefined) {
+    return batchStatusView(component, batch, summaries, jobStatusesOf(batch, await allShards(deps, batch)));
+  }
+  const from = Math.min(Number(page.nextToken ?? 0), batch.size);
+  const firstShard = Math.floor(from / SHARD_SIZE);
+  const lastShard = Math.ceil(Math.min(batch.size, from + page.limit) / SHARD_SIZE);
+  const shards = await deps.store.listShards(batch.name, firstShard, Math.max(0, lastShard - firstShard));
+  const all = jobStatusesOf(batch, shards);
   const skip = from % SHARD_SIZE;
-  const view = batchStatusView(component, batch, shards, all.slice(skip, skip + page.limit));
+  const view = batchStatusView(component, batch, summaries, all.slice(skip, skip + page.limit));
   if (from + page.limit < batch.size) view.nextToken = String(from + page.limit);
   return view;
+}
+
+/** The entry of a single job (a batch of one). */
+export async function singleJobEntry(deps: ServiceDeps, batch: BatchRecord) {
+  return (await deps.store.getEntries(batch.name, 0, [0])).get(0)!;
 }
 
 /** GET /jobs: single jobs (batches of one), newest first. */
 export async function listJobs(deps: ServiceDeps, componentName: string): Promise<JobStatus[]> {
   const { items } = await deps.store.listBatches(componentName, "job", {});
-  return items.map(({ batch, shard0 }) => jobStatusView(batch, 0, shard0.entries.get(0)!));
+  return Promise.all(items.map(async (batch) => jobStatusView(batch, 0, await singleJobEntry(deps, batch))));
 }
 
 /** GET /batches: batches with their status, without their jobs (Radix), newest first. */
@@ -95,8 +108,6 @@ export async function listBatches(deps: ServiceDeps, componentName: string): Pro
   const component = componentSettings(deps, componentName);
   const { items } = await deps.store.listBatches(componentName, "batch", {});
   return Promise.all(
-    items.map(async ({ batch, shard0 }) =>
-      batchStatusView(component, batch, await allShards(deps, batch, shard0), []),
-    ),
+    items.map(async (batch) => batchStatusView(component, batch, await summariesOf(deps, batch), [])),
   );
 }

@@ -1,13 +1,22 @@
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
-import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
-import { DEADLINE_REASON, isFinal } from "../domain/status.js";
+import {
+  currentBatchJobId,
+  type Decision,
+  deadlineStart,
+  decide,
+  isPastDeadline,
+  type JobContext,
+} from "../domain/job-machine.js";
+import type { JobEntry } from "../domain/job-state.js";
+import { isFinal } from "../domain/status.js";
 import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from "../store/job-store.js";
 import { reconcileBatchStatus } from "./batch-status.js";
+import { carryOutBatchStop } from "./control.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
+import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
-import { allShards } from "./queries.js";
-import { type NextRun, nextEntry } from "./record-state-change.js";
-import { resubmitJob, resumeRequestedRun } from "./resubmit.js";
+import { allShards, summariesOf } from "./queries.js";
+import { resumeRequestedRun } from "./resubmit.js";
 import { enforceRetention } from "./retention.js";
 import { submitBatch } from "./submit.js";
 
@@ -32,16 +41,6 @@ export interface ReconcileReport {
   deadlines: number;
   resumed: number;
   settled: number;
-}
-
-/**
- * The AWS Batch job a job's state comes from now: its array child (or plain job) for the first run, the
- * scheduler's own resubmission afterwards; undefined while not submitted.
- */
-export function currentBatchJobId(group: GroupRecord, ordinal: number, entry: JobEntry): string | undefined {
-  if (entry.run > 1) return entry.resubmitRequested === undefined ? entry.batchJobId : undefined;
-  if (group.state !== "submitted" || !group.batchJobId) return undefined;
-  return group.size > 1 ? `${group.batchJobId}:${ordinal - group.offset}` : group.batchJobId;
 }
 
 /**
@@ -100,12 +99,12 @@ async function reconcileBatch(
   options: ReconcileOptions,
   report: ReconcileReport,
 ) {
-  const found = await deps.store.getBatch(name);
-  if (!found) return;
-  const { batch, shard0 } = found;
+  const batch = await deps.store.getBatch(name);
+  if (!batch) return;
   const now = deps.now();
   let groups = await deps.store.listGroups(name);
   if (
+    batch.stopRequested === undefined &&
     groups.some((group) => group.state === "pending" || group.state === "submitting") &&
     now - batch.created > options.resumeAfterMs
   ) {
@@ -115,9 +114,10 @@ async function reconcileBatch(
   }
   // The tracker before the shards: a membership it lacks is then one the shards already had when read.
   const tracker = await deps.store.getTracker(name);
-  const shards = await allShards(deps, batch, shard0);
+  const shards = await allShards(deps, batch);
+  await repairIndexes(deps, name, shards);
   const eventsLeft = await publishOutboxes(deps, name, shards);
-  const statusPublished = await reconcileBatchStatus(deps, batch, shards, tracker);
+  const statusPublished = await reconcileBatchStatus(deps, batch, await summariesOf(deps, batch), tracker);
   const open: { ordinal: number; entry: JobEntry; group: GroupRecord }[] = [];
   for (const shard of shards) {
     for (const [slot, entry] of shard.entries) {
@@ -134,12 +134,17 @@ async function reconcileBatch(
     report.settled++;
     return;
   }
+  if (batch.stopRequested !== undefined && now - batch.stopRequested > options.resumeAfterMs) {
+    // A stop whose carrying out was cut short (the background submitter crashed): done again (idempotent).
+    await carryOutBatchStop(deps, batch);
+    report.resumed++;
+  }
   const stale: string[] = [];
   for (const job of open) {
-    const since = job.entry.since ?? job.group.submittedAt ?? batch.created;
+    const context = { group: job.group, batchCreated: batch.created };
     const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
-    if (now - since > job.group.spec.timeLimitSeconds * 1000) {
-      await endPastDeadline(deps, name, job.ordinal, currentId);
+    if (isPastDeadline(job.entry, context, now)) {
+      await endPastDeadline(deps, name, job.ordinal, { ...context, currentBatchJobId: currentId });
       report.deadlines++;
     } else if (
       job.entry.resubmitRequested !== undefined &&
@@ -150,7 +155,10 @@ async function reconcileBatch(
       // (asking Batch first whether the earlier attempt went through).
       if (!(await resumeRequestedRun(deps, name, job.ordinal, job.entry, job.group))) continue;
       report.resumed++;
-    } else if (currentId && now - (job.entry.updated ?? since) > options.staleAfterMs) {
+    } else if (
+      currentId &&
+      now - (job.entry.updated ?? deadlineStart(job.entry, context, now)) > options.staleAfterMs
+    ) {
       stale.push(currentId);
     }
   }
@@ -171,18 +179,37 @@ async function reconcileBatch(
       attempts: view.attempts,
     };
     const group = groupOfOrdinal(groups, ordinal);
-    let nextRun: NextRun | undefined;
+    let decision: Decision | undefined;
     const outcome = await writeEntryWithRetry(deps, name, ordinal, (entry) => {
-      const decided = nextEntry(entry, observation, group, now);
-      nextRun = decided.nextRun;
-      return decided.next;
+      decision = decide(entry, { kind: "observe", observation }, { group, batchCreated: batch.created }, now);
+      return decision.next;
     });
-    if (outcome !== "applied") continue;
-    report.repaired++;
-    if (nextRun) {
-      const { run, attempts, group: of, priority } = nextRun;
-      await resubmitJob(deps, name, ordinal, run, attempts, of, now, false, priority);
+    if (outcome === "applied") report.repaired++;
+    if (outcome !== "missing" && decision) {
+      await carryOut(deps, { batchName: name, ordinal, group, leaseFrom: now }, decision.effects);
     }
+  }
+}
+
+/**
+ * A shard's index that disagrees with its jobs (a crash between a job's write and its index's, with no
+ * later change of that job) is moved forward to them: counts are exact again.
+ */
+async function repairIndexes(deps: ServiceDeps, name: string, shards: readonly ShardState[]) {
+  for (const shard of shards) {
+    const fromJobs: Record<string, number> = {};
+    for (const entry of shard.entries.values()) fromJobs[entry.status] = (fromJobs[entry.status] ?? 0) + 1;
+    const statuses = new Set([...Object.keys(fromJobs), ...Object.keys(shard.counts)]);
+    const agree = [...statuses].every(
+      (status) => (fromJobs[status] ?? 0) === (shard.counts[status as keyof typeof shard.counts] ?? 0),
+    );
+    if (agree) continue;
+    deps.logger.warn("shard index missed a job's change; repaired", { batchName: name, shard: shard.index });
+    await deps.store.repairIndex(
+      name,
+      shard.index,
+      [...shard.entries].map(([slot, entry]) => ({ slot, entry })),
+    );
   }
 }
 
@@ -207,25 +234,12 @@ async function publishOutboxes(deps: ServiceDeps, name: string, shards: readonly
   return left;
 }
 
-async function endPastDeadline(
-  deps: ServiceDeps,
-  batchName: string,
-  ordinal: number,
-  currentId: string | undefined,
-) {
-  if (currentId) {
-    // The FAILED event that follows carries this reason and so becomes DeadlineExceeded.
-    await deps.batch.terminate(currentId, DEADLINE_REASON);
-  } else {
-    await writeEntryWithRetry(deps, batchName, ordinal, (entry) =>
-      isFinal(entry.status)
-        ? undefined
-        : finishWithoutBatch(
-            entry,
-            "DeadlineExceeded",
-            deps.now(),
-            "Job was active longer than specified deadline",
-          ),
-    );
-  }
+/** The deadline through the state machine: its Batch job terminated, or the job ended at once. */
+async function endPastDeadline(deps: ServiceDeps, batchName: string, ordinal: number, context: JobContext) {
+  let decision: Decision | undefined;
+  await writeEntryWithRetry(deps, batchName, ordinal, (entry) => {
+    decision = decide(entry, { kind: "deadline" }, context, deps.now());
+    return decision.next;
+  });
+  if (decision) await carryOut(deps, { batchName, ordinal, leaseFrom: deps.now() }, decision.effects);
 }

@@ -1,14 +1,13 @@
 import * as z from "zod";
 import { attemptFacts, mainContainerOf } from "../batch/attempt-facts.js";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
-import { applyObservation, type JobEntry, type Observation } from "../domain/job-state.js";
-import { isRepriorityCancel, resubmitWithPriority } from "../domain/rerun.js";
-import { nextRunAttempts, startNextRun } from "../domain/retry.js";
+import { decide, type Effect } from "../domain/job-machine.js";
+import type { JobEntry, Observation } from "../domain/job-state.js";
 import { progressOf } from "../domain/status.js";
-import { type GroupRecord, groupOfOrdinal, shardOf } from "../store/job-store.js";
+import { groupOfOrdinal, shardOf } from "../store/job-store.js";
 import type { ServiceDeps } from "./deps.js";
+import { carryOut } from "./effects.js";
 import { type EntryOutcome, updateShard } from "./entries.js";
-import { resubmitJob } from "./resubmit.js";
 
 /**
  * The parts of a "Batch Job State Change" event the scheduler reads. Parsed leniently: AWS says
@@ -63,8 +62,11 @@ export function locate(
   const offset = Number(detail.parameters?.[PARAM_OFFSET]);
   if (!batchName || !Number.isInteger(offset)) return undefined;
   const index = detail.arrayProperties?.index;
-  // An array parent (size, no index) only summarises its children, whose own events carry the states.
-  if (index === undefined && detail.arrayProperties?.size !== undefined) return undefined;
+  // An array parent only summarises its children, whose own events carry the states. A child's jobId is
+  // always `<parent id>:<index>` (AWS Batch array_jobs.md), a parent's never has a colon, whether or not
+  // its event carries arrayProperties.size.
+  const isChild = detail.jobId.includes(":");
+  if (!isChild && (detail.arrayProperties?.size !== undefined || index !== undefined)) return undefined;
   return { batchName, ordinal: offset + (index ?? 0), run: Number(detail.parameters?.[PARAM_RUN] ?? 1) || 1 };
 }
 
@@ -82,44 +84,6 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
       taskProperties: detail.ecsProperties?.taskProperties,
     })?.logStreamName,
   };
-}
-
-/** A run the scheduler submits itself after recording a change (a retry, or a priority change). */
-export interface NextRun {
-  run: number;
-  attempts: number;
-  group: GroupRecord;
-  priority?: number;
-}
-
-/**
- * What an observation of AWS Batch makes of a job: the forward-only transition, turned into a new run
- * when the job failed with retry budget left or was cancelled for a priority change. Shared by the
- * events handler and the reconciler's DescribeJobs repair, so both decide alike.
- */
-export function nextEntry(
-  entry: JobEntry,
-  observation: Observation,
-  group: GroupRecord | undefined,
-  now: number,
-): { next?: JobEntry; nextRun?: NextRun } {
-  if (group && isRepriorityCancel(entry, observation)) {
-    const again = resubmitWithPriority(entry, now);
-    const attempts = nextRunAttempts(entry, group.spec) ?? 1;
-    return { next: again, nextRun: { run: again.run, attempts, group, priority: again.priority } };
-  }
-  const next = applyObservation(entry, observation, now);
-  if (next?.status !== "Failed" || !group) return { next };
-  const attempts = nextRunAttempts(next, group.spec);
-  if (attempts === undefined) return { next };
-  // It would run again, but its time is up: the deadline, not the failure, ends it (Kubernetes).
-  if (now - (entry.since ?? group.submittedAt ?? now) >= group.spec.timeLimitSeconds * 1000) {
-    return {
-      next: { ...next, status: "DeadlineExceeded", message: "Job was active longer than specified deadline" },
-    };
-  }
-  const again = startNextRun(next, now);
-  return { next: again, nextRun: { run: again.run, attempts, group, priority: again.priority } };
 }
 
 /** "failed": not recorded, or recorded with its product event not published; its trigger must come again. */
@@ -196,16 +160,17 @@ export async function recordStateChanges(
         const groups = items.some((item) => item.observation.batchStatus === "FAILED")
           ? await deps.store.listGroups(batchName)
           : [];
-        const nextRuns = new Map<number, NextRun>();
-        const changes = items.map(({ ordinal, observation, eventId, redelivered }) => ({
+        // The effects decided for each change (a write lost to a concurrent one decides again: the last counts).
+        const effects: Effect[][] = items.map(() => []);
+        const changes = items.map(({ ordinal, observation, eventId, redelivered }, i) => ({
           slot: shardOf(ordinal).slot,
           correlationId: eventId,
           republish: redelivered ? (entry: JobEntry) => isCurrent(entry, observation) : undefined,
           change: (entry: JobEntry) => {
-            nextRuns.delete(ordinal);
-            const decided = nextEntry(entry, observation, groupOfOrdinal(groups, ordinal), now);
-            if (decided.nextRun) nextRuns.set(ordinal, decided.nextRun);
-            return decided.next;
+            const group = groupOfOrdinal(groups, ordinal);
+            const decision = decide(entry, { kind: "observe", observation }, { group }, now);
+            effects[i] = decision.effects;
+            return decision.next;
           },
         }));
         const { outcomes: results, unpublished } = await updateShard(deps, batchName, shard, changes);
@@ -213,9 +178,11 @@ export async function recordStateChanges(
           // An unpublished event fails its message too, so that SQS delivers it again soon.
           outcomes[items[i]!.index] = unpublished && result !== "missing" ? "failed" : result;
         });
-        for (const [ordinal, { run, attempts, group, priority }] of nextRuns) {
+        for (const [i, { ordinal }] of items.entries()) {
+          if (results[i] === "missing" || effects[i]!.length === 0) continue;
           // A crash here leaves resubmitRequested on the job; the reconciler resumes it, checking Batch first.
-          await resubmitJob(deps, batchName, ordinal, run, attempts, group, now, false, priority);
+          const group = groupOfOrdinal(groups, ordinal);
+          await carryOut(deps, { batchName, ordinal, group, leaseFrom: now }, effects[i]!);
         }
       } catch (error) {
         deps.logger.error("recording state changes failed", {

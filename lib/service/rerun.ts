@@ -1,29 +1,23 @@
 import { BadRequestError, NotFoundError } from "../api/errors.js";
 import type { BatchStatus, JobStatus } from "../api/schemas.js";
+import { currentBatchJobId, decide, type Effect } from "../domain/job-machine.js";
 import type { JobEntry } from "../domain/job-state.js";
-import {
-  canReprioritize,
-  RESTARTABLE_BY_DEFAULT,
-  requestPriority,
-  restartEntry,
-  restartRefusal,
-} from "../domain/rerun.js";
+import { canReprioritize, RESTARTABLE_BY_DEFAULT, restartRefusal } from "../domain/rerun.js";
 import { nextRunAttempts } from "../domain/retry.js";
-import { isFinal, REPRIORITIZE_REASON } from "../domain/status.js";
+import { isFinal } from "../domain/status.js";
 import {
   type BatchRecord,
   type GroupRecord,
   groupOfOrdinal,
   SHARD_SIZE,
-  type ShardState,
   shardOf,
 } from "../store/job-store.js";
 import { runConcurrently } from "./concurrency.js";
 import type { ServiceDeps } from "./deps.js";
+import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob, getBatch, getJob } from "./queries.js";
-import { currentBatchJobId } from "./reconcile.js";
-import { resubmitJob } from "./resubmit.js";
+import { submitRun } from "./resubmit.js";
 
 /** Parallel SubmitJob calls of a restart (AWS Batch allows 50 a second per account). */
 const RESUBMIT_CONCURRENCY = 4;
@@ -45,17 +39,15 @@ async function submitRestarted(
     if (!group) return;
     try {
       const attempts = nextRunAttempts(entry, group.spec) ?? 1;
-      await resubmitJob(
-        deps,
-        batch.name,
+      await submitRun(deps, {
+        batchName: batch.name,
         ordinal,
-        entry.run,
+        run: entry.run,
         attempts,
         group,
-        entry.resubmitRequested!,
-        false,
-        entry.priority,
-      );
+        leaseFrom: entry.resubmitRequested!,
+        priority: entry.priority,
+      });
     } catch (error) {
       deps.logger.warn("restart submission interrupted; the reconciler resumes it", {
         batchName: batch.name,
@@ -75,9 +67,9 @@ export async function restartJob(deps: ServiceDeps, componentName: string, name:
   const { batch, ordinal } = await findJob(deps, componentName, name);
   let restarted: JobEntry | undefined;
   const outcome = await writeEntryWithRetry(deps, batch.name, ordinal, (entry) => {
-    const refusal = restartRefusal(entry);
-    if (refusal) throw new BadRequestError(`job ${name} cannot be restarted: ${refusal}`);
-    restarted = restartEntry(entry, deps.now());
+    const decision = decide(entry, { kind: "restart" }, {}, deps.now());
+    if (decision.refusal) throw new BadRequestError(`job ${name} cannot be restarted: ${decision.refusal}`);
+    restarted = decision.next;
     return restarted;
   });
   if (outcome === "missing" || !restarted) throw new NotFoundError("job", name);
@@ -97,8 +89,8 @@ export async function restartBatch(
   name: string,
   options: { all?: boolean } = {},
 ): Promise<BatchStatus> {
-  const { batch, shard0 } = await findBatch(deps, componentName, name);
-  const shards = await allShards(deps, batch, shard0);
+  const batch = await findBatch(deps, componentName, name);
+  const shards = await allShards(deps, batch);
   const wanted = (entry: JobEntry) =>
     options.all ? isFinal(entry.status) : RESTARTABLE_BY_DEFAULT.has(entry.status);
   const restarted = new Map<number, JobEntry>();
@@ -117,9 +109,9 @@ export async function restartBatch(
           // A shard write lost to a concurrent change runs the changes again: the last run counts.
           const ordinal = shard.index * SHARD_SIZE + slot;
           restarted.delete(ordinal);
-          if (!wanted(entry) || restartRefusal(entry)) return undefined;
-          const next = restartEntry(entry, now);
-          restarted.set(ordinal, next);
+          if (!wanted(entry)) return undefined;
+          const { next } = decide(entry, { kind: "restart" }, {}, now);
+          if (next) restarted.set(ordinal, next);
           return next;
         },
       })),
@@ -154,7 +146,7 @@ async function reprioritizeShard(
   priority: number,
 ): Promise<number> {
   const now = deps.now();
-  const asked = new Map<number, JobEntry>();
+  const asked = new Map<number, Effect[]>();
   await updateShard(
     deps,
     batch.name,
@@ -165,24 +157,24 @@ async function reprioritizeShard(
         const ordinal = shard * SHARD_SIZE + slot;
         asked.delete(ordinal);
         const group = groupOfOrdinal(groups, ordinal);
-        if (!group || !canReprioritize(entry) || !currentBatchJobId(group, ordinal, entry)) return undefined;
-        const next = requestPriority(entry, priority, now);
-        if (next) asked.set(ordinal, next);
-        return next;
+        const currentId = group && currentBatchJobId(group, ordinal, entry);
+        const decision = decide(
+          entry,
+          { kind: "reprioritize", priority },
+          { group, currentBatchJobId: currentId },
+          now,
+        );
+        if (decision.next) asked.set(ordinal, decision.effects);
+        return decision.next;
       },
     })),
   );
-  let reached = 0;
-  for (const [ordinal, entry] of asked) {
-    const group = groupOfOrdinal(groups, ordinal)!;
-    const batchJobId = currentBatchJobId(group, ordinal, entry)!;
-    // Batch cannot change a container job's priority in place: the waiting job is cancelled, and its
-    // FAILED event (with this reason, no attempt) submits the next run with the new priority. A job that
-    // started meanwhile is not cancelled (CancelJob leaves STARTING/RUNNING jobs alone) and just runs.
-    await deps.batch.cancel(batchJobId, `${REPRIORITIZE_REASON} (priority ${priority})`);
-    reached++;
+  // A job that started meanwhile is not cancelled (CancelJob leaves STARTING/RUNNING jobs alone) and
+  // just runs; a cancelled one's FAILED event submits its next run with the new priority.
+  for (const [ordinal, effects] of asked) {
+    await carryOut(deps, { batchName: batch.name, ordinal, leaseFrom: now }, effects);
   }
-  return reached;
+  return asked.size;
 }
 
 export interface PriorityChange {
@@ -221,8 +213,8 @@ export async function changeBatchPriority(
   name: string,
   change: PriorityChange,
 ): Promise<BatchStatus> {
-  const { batch, shard0 } = await findBatch(deps, componentName, name);
-  const shards = await allShards(deps, batch, shard0);
+  const batch = await findBatch(deps, componentName, name);
+  const shards = await allShards(deps, batch);
   const groups = await deps.store.listGroups(batch.name);
   let reached = 0;
   for (const shard of shards) {
@@ -240,8 +232,8 @@ export async function changeBatchPriority(
  * (`resubmitRequested` equal to `restarted`): once the reconciler took it over, or an event moved it
  * on, it is left alone, so no run is submitted twice.
  */
-export async function submitRestartedRuns(deps: ServiceDeps, batch: BatchRecord, shard0: ShardState) {
-  const shards = await allShards(deps, batch, shard0);
+export async function submitRestartedRuns(deps: ServiceDeps, batch: BatchRecord) {
+  const shards = await allShards(deps, batch);
   const handedOver: { ordinal: number; entry: JobEntry }[] = [];
   for (const shard of shards) {
     for (const [slot, entry] of shard.entries) {

@@ -2,42 +2,44 @@ import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/subm
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
 import { nextRunAttempts } from "../domain/retry.js";
-import { isFinal } from "../domain/status.js";
+import { isFinal, STOP_REASON } from "../domain/status.js";
 import { type GroupRecord, shardOf } from "../store/job-store.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
+
+/** One new run of a job of a batch. */
+export interface RunRequest {
+  batchName: string;
+  ordinal: number;
+  run: number;
+  /** AWS Batch attempts of the run (retryStrategy.attempts). */
+  attempts: number;
+  group: GroupRecord;
+  /** When this submission's lease began (the entry's resubmitRequested). */
+  leaseFrom: number;
+  /** A resumed submission: Batch is asked first for a job of that name and run. */
+  checkFirst?: boolean;
+  /** A priority asked after creation (PATCH), overriding the group's. */
+  priority?: number;
+}
 
 /**
  * Submits one job of a batch again, as run `run`: a plain AWS Batch job for that ordinal (its payload is
  * found by the same ordinal). With `checkFirst` (a resumed resubmission) Batch is asked for a job of that
  * name and run first, so a resubmission never starts twice.
+ *
+ * A stop wins (lib/domain/job-machine.ts): a run is not submitted once a stop of the job or its batch is
+ * recorded, and one whose SubmitJob raced a stop is terminated as soon as the SubmitJob answers.
  */
-export async function resubmitJob(
-  deps: ServiceDeps,
-  batchName: string,
-  ordinal: number,
-  run: number,
-  attempts: number,
-  group: GroupRecord,
-  /** When this resubmission's lease began (the entry's resubmitRequested). */
-  leaseFrom: number,
-  checkFirst = false,
-  /** A priority asked after creation (PATCH), overriding the group's. */
-  priority?: number,
-): Promise<string | undefined> {
+export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise<string | undefined> {
+  const { batchName, ordinal, run, attempts, group, leaseFrom, checkFirst, priority } = request;
   const componentName = componentOfBatch(batchName);
-  const found = await deps.store.getBatch(batchName);
-  if (!componentName || !found) return undefined;
-  // Stopped (the job or its batch) since the run was decided: nothing is started.
-  const { shard, slot } = shardOf(ordinal);
-  const entry = (shard === 0 ? found.shard0 : await deps.store.getShard(batchName, shard))?.entries.get(slot);
+  const batch = await deps.store.getBatch(batchName);
+  if (!componentName || !batch) return undefined;
+  const entry = await entryOf(deps, batchName, ordinal);
   if (!entry || entry.run !== run || isFinal(entry.status)) return undefined;
-  if (entry.stopRequested !== undefined || found.batch.stopRequested !== undefined) {
-    await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
-      current.run === run && !isFinal(current.status)
-        ? finishWithoutBatch(current, "Stopped", deps.now(), "Job was stopped")
-        : undefined,
-    );
+  if (entry.stopRequested !== undefined || batch.stopRequested !== undefined) {
+    await stopUnsubmittedRun(deps, batchName, ordinal, run);
     return undefined;
   }
   const component = componentSettings(deps, componentName);
@@ -45,33 +47,89 @@ export async function resubmitJob(
   if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
   const spec = priority === undefined ? group.spec : { ...group.spec, priority };
   const single: GroupRecord = { ...group, spec, offset: ordinal, size: 1, run, state: "submitting" };
+  let batchJobId: string | undefined;
   if (checkFirst) {
     const earlier = await deps.batch.findByName(queue.queue, groupJobName(batchName, single));
-    const same = earlier.find((job) => job.parameters?.[PARAM_RUN] === String(run));
-    if (same) return same.jobId;
+    batchJobId = earlier.find((job) => job.parameters?.[PARAM_RUN] === String(run))?.jobId;
   }
-  const jobDefinition = await deps.batch.jobDefinitionFor(
-    component.jobDefinition,
-    imageFor(component, group.spec),
-  );
-  const input = submitInputFor(
-    single,
-    {
-      component,
-      queue: queue.queue,
-      jobDefinition,
-      bucket: deps.payloads.bucket,
-      payloadKey: found.batch.payloadKey,
-      localEntrypoint: deps.localEntrypoints?.[componentName],
-    },
-    attempts,
-  );
-  const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
-  const batchJobId = await deps.batch.submit(input, {
-    deadline: leaseDeadline(leaseFrom + leaseMs, leaseMs),
-  });
-  deps.logger.info("job resubmitted", { batchName, ordinal, run, attempts, batchJobId });
+  if (!batchJobId) {
+    const jobDefinition = await deps.batch.jobDefinitionFor(
+      component.jobDefinition,
+      imageFor(component, group.spec),
+    );
+    const input = submitInputFor(
+      single,
+      {
+        component,
+        queue: queue.queue,
+        jobDefinition,
+        bucket: deps.payloads.bucket,
+        payloadKey: batch.payloadKey,
+        localEntrypoint: deps.localEntrypoints?.[componentName],
+      },
+      attempts,
+    );
+    const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
+    batchJobId = await deps.batch.submit(input, { deadline: leaseDeadline(leaseFrom + leaseMs, leaseMs) });
+    deps.logger.info("job resubmitted", { batchName, ordinal, run, attempts, batchJobId });
+  }
+  await stopIfStoppedMeanwhile(deps, batchName, ordinal, run, batchJobId);
   return batchJobId;
+}
+
+const entryOf = async (deps: ServiceDeps, batchName: string, ordinal: number) => {
+  const { shard, slot } = shardOf(ordinal);
+  return (await deps.store.getEntries(batchName, shard, [slot])).get(slot);
+};
+
+/** A run decided but not submitted when a stop came: the job ends Stopped (nothing is in Batch for it). */
+async function stopUnsubmittedRun(deps: ServiceDeps, batchName: string, ordinal: number, run: number) {
+  await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
+    current.run === run && !isFinal(current.status)
+      ? finishWithoutBatch(
+          {
+            ...current,
+            stopRequested: current.stopRequested ?? deps.now(),
+            stopRun: current.stopRun ?? run - 1,
+          },
+          "Stopped",
+          deps.now(),
+          "Job was stopped",
+        )
+      : undefined,
+  );
+}
+
+/**
+ * After SubmitJob answered: if a stop of the job or its batch was recorded meanwhile, the run just
+ * submitted is terminated now (before it can start, in AWS: SubmitJob to a container start takes
+ * seconds) and the job is marked stopped, so its events end it Stopped.
+ */
+async function stopIfStoppedMeanwhile(
+  deps: ServiceDeps,
+  batchName: string,
+  ordinal: number,
+  run: number,
+  batchJobId: string,
+) {
+  const [batch, entry] = await Promise.all([
+    deps.store.getBatch(batchName),
+    entryOf(deps, batchName, ordinal),
+  ]);
+  const stopped = batch?.stopRequested !== undefined || entry?.stopRequested !== undefined;
+  if (!stopped || !entry || entry.run !== run) return;
+  await deps.batch.terminate(batchJobId, STOP_REASON);
+  await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
+    current.run !== run || current.stopRequested !== undefined
+      ? undefined
+      : { ...current, v: current.v + 1, stopRequested: deps.now(), stopRun: run - 1, updated: deps.now() },
+  );
+  deps.logger.info("run submitted while a stop was recorded; terminated", {
+    batchName,
+    ordinal,
+    run,
+    batchJobId,
+  });
 }
 
 /**
@@ -95,6 +153,15 @@ export async function resumeRequestedRun(
   );
   if (outcome !== "applied") return false;
   const attempts = nextRunAttempts(entry, group.spec) ?? 1;
-  await resubmitJob(deps, batchName, ordinal, run, attempts, group, now, true, entry.priority);
+  await submitRun(deps, {
+    batchName,
+    ordinal,
+    run,
+    attempts,
+    group,
+    leaseFrom: now,
+    checkFirst: true,
+    priority: entry.priority,
+  });
   return true;
 }

@@ -2,7 +2,7 @@ import { allEnded, batchStatusOf } from "../domain/aggregate.js";
 import type { BatchType } from "../store/job-store.js";
 import { deleteWhole } from "./control.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
-import { allShards } from "./queries.js";
+import { summariesOf } from "./queries.js";
 import { countsOf } from "./views.js";
 
 /**
@@ -23,8 +23,8 @@ export async function enforceRetention(
   let nextToken: string | undefined;
   do {
     const page = await deps.store.listBatches(componentName, batchType, { limit: 100, nextToken });
-    for (const { batch, shard0 } of page.items) {
-      const shards = await allShards(deps, batch, shard0);
+    for (const batch of page.items) {
+      const shards = await summariesOf(deps, batch);
       const facts = {
         counts: countsOf(shards),
         size: batch.size,

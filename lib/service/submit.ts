@@ -1,8 +1,9 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
-import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
-import { isFinal } from "../domain/status.js";
+import { decide } from "../domain/job-machine.js";
+import type { JobEntry } from "../domain/job-state.js";
 import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
 import { runConcurrently } from "./concurrency.js";
+import { carryOutBatchStop } from "./control.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { updateShard } from "./entries.js";
 import { submitRestartedRuns } from "./rerun.js";
@@ -29,8 +30,7 @@ export async function finishGroupJobs(
     for (; ordinal < last; ordinal++) {
       changes.push({
         slot: shardOf(ordinal).slot,
-        change: (entry: JobEntry) =>
-          isFinal(entry.status) ? undefined : finishWithoutBatch(entry, status, deps.now(), message),
+        change: (entry: JobEntry) => decide(entry, { kind: "finish", status, message }, {}, deps.now()).next,
       });
     }
     await updateShard(deps, group.batchName, shard, changes, { outboxFirst: true });
@@ -124,18 +124,19 @@ export async function submitBatch(
   batchName: string,
   knownGroups?: GroupRecord[],
 ): Promise<void> {
-  const found = await deps.store.getBatch(batchName);
-  if (!found) return;
+  const batch = await deps.store.getBatch(batchName);
+  if (!batch) return;
+  if (batch.stopRequested !== undefined) {
+    // A stop was recorded (by the API, which handed it here): carried out instead of submitting.
+    await carryOutBatchStop(deps, batch);
+    return;
+  }
   const groups = (knownGroups ?? (await deps.store.listGroups(batchName))).filter(
     (group) => group.state === "pending" || group.state === "submitting",
   );
-  if (found.batch.stopRequested !== undefined) {
-    for (const group of groups) await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
-    return;
-  }
   await runConcurrently(groups, SUBMIT_CONCURRENCY, (group) =>
-    submitGroup(deps, componentName, group, found.batch.payloadKey, found.batch.created),
+    submitGroup(deps, componentName, group, batch.payloadKey, batch.created),
   );
   // A large restart is handed to the background submitter too (rerun.ts).
-  if (found.batch.restarted !== undefined) await submitRestartedRuns(deps, found.batch, found.shard0);
+  if (batch.restarted !== undefined) await submitRestartedRuns(deps, batch);
 }

@@ -1,10 +1,10 @@
 import type { BatchStatus, JobStatus, PodStatus } from "../api/schemas.js";
 import type { ComponentSettings } from "../config/runtime.js";
 import { addCounts, batchStatusOf, emptyCounts, type StatusCounts } from "../domain/aggregate.js";
-import type { JobEntry } from "../domain/job-state.js";
+import type { Attempt, JobEntry } from "../domain/job-state.js";
 import { jobName } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
-import type { BatchRecord, ShardState } from "../store/job-store.js";
+import type { BatchRecord, ShardState, ShardSummary } from "../store/job-store.js";
 import { SHARD_SIZE } from "../store/job-store.js";
 
 /** RFC 3339 UTC without fractions, as Radix shows times; null when unset (Radix code, DESIGN.md). */
@@ -30,20 +30,53 @@ const podReason = (attempt: JobEntry["attempts"][number]) =>
     ? "Completed"
     : (attempt.reason ?? (attempt.exitCode === undefined ? attempt.statusReason : undefined) ?? "Error");
 
-function podStatuses(name: string, entry: JobEntry, batch: BatchRecord): PodStatus[] {
-  return entry.attempts.map((attempt, index) => ({
-    name: `${name}-${index}`,
+function podStatusOf(
+  name: string,
+  attempt: Attempt,
+  podIndex: number,
+  status: string,
+  batch: BatchRecord,
+): PodStatus {
+  return {
+    name: `${name}-${podIndex}`,
     created: rfc3339(attempt.start ?? batch.created),
     startTime: rfc3339(attempt.start),
     endTime: rfc3339(attempt.end),
     containerStarted: rfc3339(attempt.start),
-    replicaStatus: { status: replicaStatus(entry, index, index === entry.attempts.length - 1) },
-    podIndex: index,
+    replicaStatus: { status },
+    podIndex,
     ...(attempt.exitCode === undefined ? {} : { exitCode: attempt.exitCode }),
     ...(attempt.end === undefined ? {} : { reason: podReason(attempt) }),
     ...(attempt.statusReason ? { statusMessage: attempt.statusReason } : {}),
     ...(attempt.end === undefined || attempt.exitCode === 0 ? {} : { failureKind: attempt.kind }),
-  }));
+  };
+}
+
+function podStatuses(name: string, entry: JobEntry, batch: BatchRecord): PodStatus[] {
+  const before = entry.older?.count ?? 0;
+  const kept = entry.attempts.map((attempt, index) =>
+    podStatusOf(
+      name,
+      attempt,
+      before + index,
+      replicaStatus(entry, index, index === entry.attempts.length - 1),
+      batch,
+    ),
+  );
+  const older = entry.older;
+  if (!older) return kept;
+  const first = older.firstFailure
+    ? podStatusOf(name, older.firstFailure, older.firstFailureIndex ?? 0, "Failed", batch)
+    : {
+        name: `${name}-0`,
+        created: rfc3339(batch.created),
+        startTime: null,
+        endTime: null,
+        containerStarted: null,
+        replicaStatus: { status: "Failed" },
+        podIndex: 0,
+      };
+  return [{ ...first, summarizedAttempts: older.count }, ...kept];
 }
 
 /** Time in each phase: waiting from creation to the first start, running from there to the end (or now). */
@@ -62,9 +95,9 @@ export function jobStatusView(
 ): JobStatus {
   const name = jobName(batch.name, ordinal);
   const inBatch = batch.batchType === "batch";
-  const failed = entry.attempts.filter(
-    (attempt) => attempt.end !== undefined && attempt.exitCode !== 0,
-  ).length;
+  const failed =
+    (entry.older?.failed ?? 0) +
+    entry.attempts.filter((attempt) => attempt.end !== undefined && attempt.exitCode !== 0).length;
   const view: JobStatus = {
     name,
     created: rfc3339(batch.created),
@@ -93,7 +126,7 @@ export function jobStatusView(
   return view;
 }
 
-export function countsOf(shards: readonly ShardState[]): StatusCounts {
+export function countsOf(shards: readonly Pick<ShardSummary, "counts">[]): StatusCounts {
   const counts = emptyCounts();
   for (const shard of shards) addCounts(counts, shard.counts);
   return counts;
@@ -109,11 +142,11 @@ export function jobStatusesOf(batch: BatchRecord, shards: readonly ShardState[])
   return statuses;
 }
 
-/** The batch status object; `allShards` must be every shard of the batch (for the counts). */
+/** The batch status object; `allShards` must summarize every shard of the batch (for the counts). */
 export function batchStatusView(
   component: ComponentSettings,
   batch: BatchRecord,
-  allShards: readonly ShardState[],
+  allShards: readonly Pick<ShardSummary, "counts" | "started" | "ended">[],
   jobStatuses: JobStatus[],
 ): BatchStatus {
   const counts = countsOf(allShards);

@@ -1,11 +1,14 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import { type JobEntry, newEntry } from "../domain/job-state.js";
 import { STORED_STATUSES } from "../domain/status.js";
@@ -14,7 +17,6 @@ import {
   type BatchRecord,
   type BatchTracker,
   type BatchType,
-  type EntryWrite,
   type GroupRecord,
   type GroupState,
   type JobStore,
@@ -23,56 +25,106 @@ import {
   type Page,
   SHARD_SIZE,
   type ShardState,
+  type ShardSummary,
   type ShardWrite,
+  type ShardWriteResult,
+  shardCountOf,
 } from "./job-store.js";
 
 /**
- * DynamoDB single-table layout (partition key `pk`, sort key `sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk`):
- * - `B#<batch>` / `S#00000`: the batch record AND shard 0 (so a single job is one item);
- * - `B#<batch>` / `S#<n>`: shard n, jobs with ordinals n*100 .. n*100+99, attributes `j<slot>`,
- *   counters `n_<Status>`, and `tStart`/`tEnd`;
+ * DynamoDB single-table layout (partition key `pk`, sort key `sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk`,
+ * sparse GSI `gsi2` on `gsi2pk`/`gsi2sk`):
+ * - `B#<batch>` / `R`: the batch record (small; written at creation, stop, restart, settling);
+ * - shard n of a batch is the partition `B#<batch>` (n = 0) or `B#<batch>#<n>`, holding
+ *   - `I`: the shard's index: `k<slot>` = version × 8 + status (see {@link indexCode}) for every job
+ *     written so far (a job not in it is Waiting), `size`, `batchType`, `tStart`/`tEnd`. About 600 bytes
+ *     for 100 jobs, so moving it costs 1 WCU; counts come from it, never from the jobs' items;
+ *   - `J<slot>`: one job's entry, created with the job's first change (or at creation when the caller
+ *     gave it a jobId), written on its own: a change costs by the size of that job, not of the shard;
  * - `B#<batch>` / `G#<n>`: AWS Batch submission n (plain or array job) of the batch;
  * - `B#<batch>` / `T`: the batch's status tracker (batches only): number sets `startedShards` and
  *   `endedShards`, the recorded `status`/`phase`/`seq`/`published`, the pending event `last`;
- * - `gsi1pk` = `L#<component>#<job|batch>`, `gsi1sk` = `<created ISO>#<name>` on shard 0: listing
- *   without a scan, newest first;
- * - `gsi2pk` = `ACTIVE`, `gsi2sk` = `<created ISO>#<name>` on shard 0 until every job of the batch has
- *   ended: a sparse index the reconciler walks instead of scanning.
- * No transactions: every change is one conditional write on one item (dynalite has no
- * TransactWriteItems, and a transaction costs twice the writes).
+ * - `D#<component>#<type>#<digest>` / `<created>#<name>`: the reuse index;
+ * - `gsi1pk` = `L#<component>#<job|batch>`, `gsi1sk` = `<created ISO>#<name>` on the record: listing
+ *   without a scan; `gsi2pk` = `ACTIVE` on the record until every job has ended (the reconciler's list).
+ *
+ * A job's change is two single-item writes, never a transaction (dynalite has none, and a transaction
+ * costs twice): its own item, conditional on its version, then the index, whose per-job codes only
+ * move forward (`k < :new`), so a repeat, a late or a lost index write leaves the counts right once
+ * the job's latest status is written there (a redelivery or the reconciler repeats it:
+ * {@link DynamoJobStore.repairIndex}). Each shard is its own partition key, so a batch's events spread
+ * over size/100 keys instead of one.
  */
-const pk = (batchName: string) => `B#${batchName}`;
-const shardKey = (index: number) => `S#${String(index).padStart(5, "0")}`;
+const batchPk = (batchName: string) => `B#${batchName}`;
+const shardPk = (batchName: string, shard: number) =>
+  shard === 0 ? batchPk(batchName) : `B#${batchName}#${shard}`;
+const RECORD_KEY = "R";
+const INDEX_KEY = "I";
+const jobKey = (slot: number) => `J${String(slot).padStart(2, "0")}`;
 const groupKey = (index: number) => `G#${String(index).padStart(5, "0")}`;
 const listKey = (component: string, type: BatchType) => `L#${component}#${type}`;
 const TRACKER_KEY = "T";
-const countAttr = (status: string) => `n_${status}`;
 const ACTIVE = "ACTIVE";
 const digestKey = (component: string, type: BatchType, digest: string) => `D#${component}#${type}#${digest}`;
+
+/** A job's code in its shard's index: its version and status in one number that only grows. */
+export const indexCode = (entry: Pick<JobEntry, "v" | "status">) =>
+  entry.v * 8 + STORED_STATUSES.indexOf(entry.status);
+const statusOfCode = (code: number) => STORED_STATUSES[code % 8] ?? "Waiting";
+
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_LIMIT = 100;
+/** Up to this many jobs of a shard are read by key; more, by one Query of the shard's partition. */
+const GET_BY_KEY_MAX = 8;
+/** Shards read in parallel when a caller asks for many. */
+const SHARD_READ_CONCURRENCY = 8;
+/** Conditional index writes lost to concurrent ones are retried this many times. */
+const INDEX_ATTEMPTS = 8;
 
 /** BatchWriteItem takes at most 25 requests; unprocessed ones are retried with backoff. */
 const BATCH_WRITE_LIMIT = 25;
 
 type Item = Record<string, unknown>;
 
-function toShard(item: Item): ShardState {
-  const entries = new Map<number, JobEntry>();
+const KEY_ATTRIBUTES = new Set(["pk", "sk", "ttl"]);
+
+function toEntry(item: Item): JobEntry {
+  return Object.fromEntries(
+    Object.entries(item).filter(([key]) => !KEY_ATTRIBUTES.has(key)),
+  ) as unknown as JobEntry;
+}
+
+const slotOfKey = (sk: string) => Number(sk.slice(1));
+
+/** Counts by status from an index item (jobs it does not name are Waiting). */
+function countsOfIndex(index: Item, size: number): Partial<StatusCounts> {
   const counts: Record<string, number> = {};
-  for (const [key, value] of Object.entries(item)) {
-    if (key.startsWith("j") && /^j\d+$/.test(key)) entries.set(Number(key.slice(1)), value as JobEntry);
+  let named = 0;
+  for (const [key, value] of Object.entries(index)) {
+    if (!/^k\d+$/.test(key) || typeof value !== "number") continue;
+    named++;
+    const status = statusOfCode(value);
+    counts[status] = (counts[status] ?? 0) + 1;
   }
-  for (const status of STORED_STATUSES) {
-    const value = item[countAttr(status)];
-    if (typeof value === "number") counts[status] = value;
-  }
-  return {
-    index: Number(String(item.sk).slice(2)),
-    ...(item.batchType === undefined ? {} : { batchType: item.batchType as BatchType }),
-    entries,
-    counts,
-    started: item.tStart as number | undefined,
-    ended: item.tEnd as number | undefined,
+  if (size > named) counts.Waiting = (counts.Waiting ?? 0) + size - named;
+  return counts;
+}
+
+function toSummary(index: Item): ShardSummary {
+  const size = index.size as number;
+  const summary: ShardSummary = {
+    index: shardIndexOfPk(String(index.pk)),
+    size,
+    counts: countsOfIndex(index, size),
   };
+  if (typeof index.tStart === "number") summary.started = index.tStart;
+  if (typeof index.tEnd === "number") summary.ended = index.tEnd;
+  return summary;
+}
+
+function shardIndexOfPk(pk: string): number {
+  const parts = pk.split("#");
+  return parts.length > 2 ? Number(parts[2]) : 0;
 }
 
 function toBatch(item: Item): BatchRecord {
@@ -129,38 +181,58 @@ export class DynamoJobStore implements JobStore {
     jobIds: (string | undefined)[],
   ): Promise<void> {
     const items: Item[] = [];
-    const shardCount = Math.ceil(batch.size / SHARD_SIZE);
+    const shardCount = shardCountOf(batch.size);
+    const created = `${new Date(batch.created).toISOString()}#${batch.name}`;
+    items.push({
+      ...stripUndefined(batch),
+      pk: batchPk(batch.name),
+      sk: RECORD_KEY,
+      gsi1pk: listKey(batch.component, batch.batchType),
+      gsi1sk: created,
+      gsi2pk: ACTIVE,
+      gsi2sk: created,
+    });
     for (let shard = 0; shard < shardCount; shard++) {
-      const item: Item = { pk: pk(batch.name), sk: shardKey(shard), ttl: batch.ttl };
       const first = shard * SHARD_SIZE;
-      const last = Math.min(batch.size, first + SHARD_SIZE);
-      for (let ordinal = first; ordinal < last; ordinal++)
-        item[`j${ordinal - first}`] = newEntry(jobIds[ordinal]);
-      item[countAttr("Waiting")] = last - first;
-      if (shard === 0) {
-        Object.assign(item, batch, {
-          gsi1pk: listKey(batch.component, batch.batchType),
-          gsi1sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
-          gsi2pk: ACTIVE,
-          gsi2sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
+      const size = Math.min(batch.size, first + SHARD_SIZE) - first;
+      items.push({
+        pk: shardPk(batch.name, shard),
+        sk: INDEX_KEY,
+        size,
+        batchType: batch.batchType,
+        ...(batch.ttl === undefined ? {} : { ttl: batch.ttl }),
+      });
+      // A job's item appears with its first change; one the caller labelled is written now, with its label.
+      for (let slot = 0; slot < size; slot++) {
+        const jobId = jobIds[first + slot];
+        if (jobId === undefined) continue;
+        items.push({
+          ...newEntry(jobId),
+          pk: shardPk(batch.name, shard),
+          sk: jobKey(slot),
+          ...(batch.ttl === undefined ? {} : { ttl: batch.ttl }),
         });
       }
-      items.push(item);
     }
     for (const group of groups)
-      items.push({ ...group, pk: pk(batch.name), sk: groupKey(group.index), ttl: batch.ttl });
+      items.push({
+        ...stripUndefined(group),
+        pk: batchPk(batch.name),
+        sk: groupKey(group.index),
+        ttl: batch.ttl,
+      });
     if (batch.digest !== undefined) {
       // The reuse index: one small item per digest version, newest first by its sort key.
       items.push({
         pk: digestKey(batch.component, batch.batchType, batch.digest),
-        sk: `${new Date(batch.created).toISOString()}#${batch.name}`,
+        sk: created,
         batchName: batch.name,
         ttl: batch.ttl,
       });
     }
     if (batch.batchType === "batch") {
       items.push({
-        pk: pk(batch.name),
+        pk: batchPk(batch.name),
         sk: TRACKER_KEY,
         ttl: batch.ttl,
         shardCount,
@@ -177,43 +249,279 @@ export class DynamoJobStore implements JobStore {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: pk(name), sk: shardKey(0) },
+        Key: { pk: batchPk(name), sk: RECORD_KEY },
         ConsistentRead: true,
       }),
     );
-    if (!Item || Item.name === undefined) return undefined;
-    return { batch: toBatch(Item), shard0: toShard(Item) };
+    return Item ? toBatch(Item) : undefined;
   }
 
-  async getShard(batchName: string, shard: number) {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: pk(batchName), sk: shardKey(shard) },
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? toShard(Item) : undefined;
-  }
-
-  async listShards(batchName: string, fromShard: number, limit: number) {
-    const shards: ShardState[] = [];
-    let startKey: Record<string, unknown> | undefined;
+  /** One Query of the shard's partition: its index and the items of the jobs written so far. */
+  async getShard(batchName: string, shard: number): Promise<ShardState | undefined> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
     do {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: { ":pk": pk(batchName), ":from": shardKey(fromShard), ":to": "S#99999" },
+          ExpressionAttributeValues: { ":pk": shardPk(batchName, shard), ":from": INDEX_KEY, ":to": "J~" },
           ConsistentRead: true,
-          Limit: limit - shards.length,
           ExclusiveStartKey: startKey,
         }),
       );
-      shards.push(...(page.Items ?? []).map(toShard));
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
-    } while (startKey && shards.length < limit);
-    return shards;
+    } while (startKey);
+    const index = items.find((item) => item.sk === INDEX_KEY);
+    if (!index) return undefined;
+    const summary = toSummary(index);
+    const entries = new Map<number, JobEntry>();
+    for (let slot = 0; slot < summary.size; slot++) entries.set(slot, newEntry());
+    for (const item of items)
+      if (item.sk !== INDEX_KEY) entries.set(slotOfKey(String(item.sk)), toEntry(item));
+    return { ...summary, batchType: index.batchType as BatchType | undefined, entries };
+  }
+
+  async listShards(batchName: string, fromShard: number, limit: number) {
+    const indexes = Array.from({ length: Math.max(0, limit) }, (_, i) => fromShard + i);
+    const shards: (ShardState | undefined)[] = new Array(indexes.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < indexes.length) {
+        const i = next++;
+        shards[i] = await this.getShard(batchName, indexes[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: SHARD_READ_CONCURRENCY }, worker));
+    return shards.filter((shard): shard is ShardState => shard !== undefined);
+  }
+
+  async getSummaries(batchName: string, shardCount: number): Promise<ShardSummary[]> {
+    const keys = Array.from({ length: shardCount }, (_, shard) => ({
+      pk: shardPk(batchName, shard),
+      sk: INDEX_KEY,
+    }));
+    const items = await this.batchGet(keys);
+    return items.map(toSummary).sort((a, b) => a.index - b.index);
+  }
+
+  async getEntries(batchName: string, shard: number, slots: number[]) {
+    const wanted = new Set(slots);
+    const items =
+      wanted.size <= GET_BY_KEY_MAX
+        ? await this.batchGet(
+            [...wanted].map((slot) => ({ pk: shardPk(batchName, shard), sk: jobKey(slot) })),
+          )
+        : await this.queryJobItems(batchName, shard);
+    const entries = new Map<number, JobEntry>();
+    for (const slot of wanted) entries.set(slot, newEntry());
+    for (const item of items) {
+      const slot = slotOfKey(String(item.sk));
+      if (wanted.has(slot)) entries.set(slot, toEntry(item));
+    }
+    return entries;
+  }
+
+  async writeEntries(write: ShardWrite): Promise<ShardWriteResult> {
+    const pk = shardPk(write.batchName, write.shard);
+    const written = await Promise.all(
+      write.entries.map(({ slot, next, expectedVersion }) =>
+        this.conditionalPut(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...stripUndefined(next),
+              pk,
+              sk: jobKey(slot),
+              ...(write.ttl === undefined ? {} : { ttl: write.ttl }),
+            },
+            // A job's item may not exist yet (version 0 is a job never written, or one written at creation).
+            ConditionExpression: expectedVersion === 0 ? "attribute_not_exists(sk) OR v = :v" : "v = :v",
+            ExpressionAttributeValues: { ":v": expectedVersion },
+          }),
+        ),
+      ),
+    );
+    const moved = write.entries.filter(
+      (entry, i) => written[i] && entry.previousStatus !== entry.next.status,
+    );
+    if (moved.length === 0) return { written, missing: false };
+    const index = await this.moveIndex(
+      write.batchName,
+      write.shard,
+      moved.map(({ slot, next }) => ({ slot, entry: next })),
+    );
+    if (!index) {
+      // The batch was deleted meanwhile: the items just written belong to nothing.
+      await this.batchWrite(
+        write.entries
+          .filter((_, i) => written[i])
+          .map(({ slot }) => ({ DeleteRequest: { Key: { pk, sk: jobKey(slot) } } })),
+      );
+      return { written: written.map(() => false), missing: true };
+    }
+    const size = index.size as number;
+    const after = countsOfIndex(index, size);
+    const before = { ...after } as Record<string, number>;
+    for (const { previousStatus, next } of moved) {
+      before[next.status] = (before[next.status] ?? 0) - 1;
+      before[previousStatus] = (before[previousStatus] ?? 0) + 1;
+    }
+    return {
+      written,
+      missing: false,
+      counts: { before, after, size, batchType: index.batchType as BatchType | undefined },
+    };
+  }
+
+  async repairIndex(batchName: string, shard: number, entries: { slot: number; entry: JobEntry }[]) {
+    if (entries.length > 0) await this.moveIndex(batchName, shard, entries);
+  }
+
+  async setShardTimes(batchName: string, shard: number, times: { started?: number; ended?: number }) {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (times.started !== undefined) {
+      sets.push("tStart = :s");
+      values[":s"] = times.started;
+    }
+    if (times.ended !== undefined) {
+      sets.push("tEnd = :e");
+      values[":e"] = times.ended;
+    }
+    if (sets.length === 0) return;
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: shardPk(batchName, shard), sk: INDEX_KEY },
+        UpdateExpression: `SET ${sets.join(", ")}`,
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /**
+   * Moves the jobs' codes forward in the shard's index: one UpdateItem, conditional on each code being
+   * older than the new one (so a repeat or a late write changes nothing), returning the index after it.
+   * When a condition fails, the index is read and only the codes still older are written. The shard's
+   * first start is kept (`if_not_exists`, then corrected if an earlier start arrives later). Undefined
+   * when the shard does not exist.
+   */
+  private async moveIndex(
+    batchName: string,
+    shard: number,
+    entries: { slot: number; entry: JobEntry }[],
+  ): Promise<Item | undefined> {
+    const key = { pk: shardPk(batchName, shard), sk: INDEX_KEY };
+    const starts = entries.map(({ entry }) => entry.started).filter((t): t is number => t !== undefined);
+    const start = starts.length ? Math.min(...starts) : undefined;
+    let pending = entries.map(({ slot, entry }) => ({ slot, code: indexCode(entry) }));
+    let index: Item | undefined;
+    for (let attempt = 0; attempt < INDEX_ATTEMPTS && pending.length > 0; attempt++) {
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = {};
+      const sets: string[] = [];
+      const conditions = ["attribute_exists(pk)"];
+      pending.forEach(({ slot, code }, i) => {
+        names[`#k${i}`] = `k${slot}`;
+        values[`:c${i}`] = code;
+        sets.push(`#k${i} = :c${i}`);
+        conditions.push(`(attribute_not_exists(#k${i}) OR #k${i} < :c${i})`);
+      });
+      if (start !== undefined) {
+        sets.push("tStart = if_not_exists(tStart, :start)");
+        values[":start"] = start;
+      }
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: `SET ${sets.join(", ")}`,
+            ConditionExpression: conditions.join(" AND "),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        index = Attributes;
+        pending = [];
+      } catch (error) {
+        if (!isConditionalFailure(error)) throw error;
+        const { Item } = await this.client.send(
+          new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+        );
+        if (!Item) return undefined;
+        index = Item;
+        pending = pending.filter(({ slot, code }) => {
+          const current = Item[`k${slot}`];
+          return typeof current !== "number" || current < code;
+        });
+      }
+    }
+    if (pending.length > 0) throw new Error(`index of shard ${shard} of ${batchName} kept changing`);
+    if (index && start !== undefined && typeof index.tStart === "number" && index.tStart > start) {
+      // An earlier start recorded after a later one: the shard's start moves back to it.
+      await this.conditional(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "SET tStart = :start",
+          ConditionExpression: "tStart > :start",
+          ExpressionAttributeValues: { ":start": start },
+        }),
+      );
+      index.tStart = start;
+    }
+    return index;
+  }
+
+  private async queryJobItems(batchName: string, shard: number): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :j)",
+          ExpressionAttributeValues: { ":pk": shardPk(batchName, shard), ":j": "J" },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** BatchGetItem (strongly consistent) in chunks of 100, unprocessed keys retried with backoff. */
+  private async batchGet(keys: Item[]): Promise<Item[]> {
+    const chunks: Item[][] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT)
+      chunks.push(keys.slice(start, start + BATCH_GET_LIMIT));
+    const results = await Promise.all(
+      chunks.map(async (chunk) => {
+        const found: Item[] = [];
+        let pending: Item[] = chunk;
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+          if (attempt > 0)
+            await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 25 * Math.random()));
+          const result = await this.client.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            }),
+          );
+          found.push(...((result.Responses?.[this.tableName] ?? []) as Item[]));
+          pending = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+        }
+        return found;
+      }),
+    );
+    return results.flat();
   }
 
   async listGroups(batchName: string) {
@@ -224,7 +532,7 @@ export class DynamoJobStore implements JobStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :g)",
-          ExpressionAttributeValues: { ":pk": pk(batchName), ":g": "G#" },
+          ExpressionAttributeValues: { ":pk": batchPk(batchName), ":g": "G#" },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -249,7 +557,7 @@ export class DynamoJobStore implements JobStore {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: pk(batchName), sk: groupKey(index) },
+        Key: { pk: batchPk(batchName), sk: groupKey(index) },
         UpdateExpression: `SET ${sets.join(", ")}`,
         ConditionExpression: `attribute_exists(pk) AND #state = :expected${expectedLease === undefined ? "" : " AND #lease = :lease"}`,
         ExpressionAttributeNames: {
@@ -263,60 +571,11 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  writeEntry(write: EntryWrite) {
-    const { batchName, shard, started, ended, ...entry } = write;
-    return this.writeEntries({ batchName, shard, started, ended, entries: [entry] });
-  }
-
-  async writeEntries(write: ShardWrite) {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    const conditions = ["attribute_exists(pk)"];
-    const deltas = new Map<string, number>();
-    write.entries.forEach((entry, i) => {
-      names[`#j${i}`] = `j${entry.slot}`;
-      values[`:e${i}`] = entry.next;
-      values[`:v${i}`] = entry.expectedVersion;
-      sets.push(`#j${i} = :e${i}`);
-      conditions.push(`#j${i}.v = :v${i}`);
-      if (entry.previousStatus !== entry.next.status) {
-        deltas.set(entry.previousStatus, (deltas.get(entry.previousStatus) ?? 0) - 1);
-        deltas.set(entry.next.status, (deltas.get(entry.next.status) ?? 0) + 1);
-      }
-    });
-    const adds: string[] = [];
-    [...deltas].forEach(([status, delta], i) => {
-      if (delta === 0) return;
-      names[`#n${i}`] = countAttr(status);
-      values[`:d${i}`] = delta;
-      adds.push(`#n${i} :d${i}`);
-    });
-    if (write.started !== undefined) {
-      sets.push("tStart = :started");
-      values[":started"] = write.started;
-    }
-    if (write.ended !== undefined) {
-      sets.push("tEnd = :ended");
-      values[":ended"] = write.ended;
-    }
-    return this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: pk(write.batchName), sk: shardKey(write.shard) },
-        UpdateExpression: `SET ${sets.join(", ")}${adds.length ? ` ADD ${adds.join(", ")}` : ""}`,
-        ConditionExpression: conditions.join(" AND "),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-  }
-
   async markBatchStopRequested(name: string, at: number) {
     await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: pk(name), sk: shardKey(0) },
+        Key: { pk: batchPk(name), sk: RECORD_KEY },
         UpdateExpression: "SET stopRequested = if_not_exists(stopRequested, :at)",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: { ":at": at },
@@ -326,7 +585,7 @@ export class DynamoJobStore implements JobStore {
 
   async listBatches(component: string, batchType: BatchType, page: { limit?: number; nextToken?: string }) {
     const { items, nextToken } = await this.queryIndex("gsi1", "gsi1pk", listKey(component, batchType), page);
-    return { items: items.map((item) => ({ batch: toBatch(item), shard0: toShard(item) })), nextToken };
+    return { items: items.map(toBatch), nextToken };
   }
 
   /** The active index projects keys only: it is a work list, the reconciler reads each batch itself. */
@@ -339,7 +598,7 @@ export class DynamoJobStore implements JobStore {
     await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: pk(name), sk: shardKey(0) },
+        Key: { pk: batchPk(name), sk: RECORD_KEY },
         UpdateExpression: "REMOVE gsi2pk, gsi2sk",
         ConditionExpression: "attribute_exists(pk)",
       }),
@@ -350,7 +609,7 @@ export class DynamoJobStore implements JobStore {
     await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: pk(batch.name), sk: shardKey(0) },
+        Key: { pk: batchPk(batch.name), sk: RECORD_KEY },
         UpdateExpression: "SET gsi2pk = :active, gsi2sk = :sk, restarted = :at REMOVE stopRequested",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: {
@@ -366,7 +625,7 @@ export class DynamoJobStore implements JobStore {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: pk(batchName), sk: TRACKER_KEY },
+        Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
         ConsistentRead: true,
       }),
     );
@@ -386,7 +645,7 @@ export class DynamoJobStore implements JobStore {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: pk(batchName), sk: TRACKER_KEY },
+          Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
           UpdateExpression: clauses.join(" "),
           ConditionExpression: "attribute_exists(pk)",
           ExpressionAttributeValues: { ":s": new Set([shard]) },
@@ -395,7 +654,7 @@ export class DynamoJobStore implements JobStore {
       );
       return Attributes ? toTracker(Attributes) : undefined;
     } catch (error) {
-      if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+      if (isConditionalFailure(error)) return undefined;
       throw error;
     }
   }
@@ -429,7 +688,7 @@ export class DynamoJobStore implements JobStore {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: pk(batchName), sk: TRACKER_KEY },
+        Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
         UpdateExpression: `SET ${sets.join(", ")}`,
         ConditionExpression: "#seq = :expected AND #published = :expected",
         ExpressionAttributeNames: names,
@@ -442,7 +701,7 @@ export class DynamoJobStore implements JobStore {
     await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: pk(batchName), sk: TRACKER_KEY },
+        Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
         UpdateExpression: "SET #published = :seq",
         ConditionExpression: "#published < :seq",
         ExpressionAttributeNames: { "#published": "published" },
@@ -461,8 +720,8 @@ export class DynamoJobStore implements JobStore {
       ? {
           gsi1pk,
           gsi1sk: query.after,
-          pk: pk(query.after.slice(query.after.indexOf("#") + 1)),
-          sk: shardKey(0),
+          pk: batchPk(query.after.slice(query.after.indexOf("#") + 1)),
+          sk: RECORD_KEY,
         }
       : undefined;
     const listed: ListedBatch[] = [];
@@ -479,7 +738,7 @@ export class DynamoJobStore implements JobStore {
         }),
       );
       for (const item of result.Items ?? [])
-        listed.push({ batch: toBatch(item), shard0: toShard(item), listingKey: String(item.gsi1sk) });
+        listed.push({ batch: toBatch(item), listingKey: String(item.gsi1sk) });
       startKey = result.LastEvaluatedKey;
     } while (startKey && listed.length < query.limit);
     return listed;
@@ -531,12 +790,25 @@ export class DynamoJobStore implements JobStore {
 
   async deleteBatch(name: string, shardCount: number, groupCount: number) {
     const keys: Item[] = [];
-    for (let shard = shardCount - 1; shard >= 0; shard--) keys.push({ pk: pk(name), sk: shardKey(shard) });
-    for (let group = 0; group < groupCount; group++) keys.push({ pk: pk(name), sk: groupKey(group) });
-    keys.push({ pk: pk(name), sk: TRACKER_KEY });
-    // Shard 0 (the batch record) goes last so a half-done delete can be finished by deleting again.
-    keys.push(keys.splice(shardCount - 1, 1)[0]!);
+    for (let shard = shardCount - 1; shard >= 0; shard--) {
+      for (const item of await this.queryJobItems(name, shard)) keys.push({ pk: item.pk, sk: item.sk });
+      keys.push({ pk: shardPk(name, shard), sk: INDEX_KEY });
+    }
+    for (let group = 0; group < groupCount; group++) keys.push({ pk: batchPk(name), sk: groupKey(group) });
+    keys.push({ pk: batchPk(name), sk: TRACKER_KEY });
+    // The record goes last so a half-done delete can be finished by deleting again.
+    keys.push({ pk: batchPk(name), sk: RECORD_KEY });
     await this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  private async conditionalPut(command: PutCommand): Promise<boolean> {
+    try {
+      await this.client.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionalFailure(error)) return false;
+      throw error;
+    }
   }
 
   private async conditional(command: UpdateCommand): Promise<boolean> {
@@ -544,12 +816,7 @@ export class DynamoJobStore implements JobStore {
       await this.client.send(command);
       return true;
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === "ConditionalCheckFailedException"
-      ) {
-        return false;
-      }
+      if (isConditionalFailure(error)) return false;
       throw error;
     }
   }
@@ -568,4 +835,12 @@ export class DynamoJobStore implements JobStore {
       }
     }
   }
+}
+
+const isConditionalFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException ||
+  (error as Error).name === "ConditionalCheckFailedException";
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -5,9 +5,9 @@ import type { JobEntry } from "../domain/job-state.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
 
 /**
- * Jobs per shard item. A shard holds its jobs' states and its own per-status counters, so a job's
- * transition and the counts move together in one conditional write (DESIGN.md "State and events").
- * 100 entries of a few hundred bytes stay far below DynamoDB's 400 KB item limit.
+ * Jobs per shard. A shard is one DynamoDB partition key holding one small item per job (written on its
+ * own, so a write costs by the size of one job, not of a hundred) and one index item with each job's
+ * status and version, from which its counts come (lib/store/dynamo-job-store.ts).
  */
 export const SHARD_SIZE = 100;
 
@@ -70,37 +70,56 @@ export interface GroupRecord {
 export const groupOfOrdinal = (groups: readonly GroupRecord[], ordinal: number): GroupRecord | undefined =>
   groups.find((group) => ordinal >= group.offset && ordinal < group.offset + group.size);
 
-/** A shard: up to SHARD_SIZE job entries by slot, their counts, and the earliest start / latest end. */
-export interface ShardState {
+/** What a shard's index item tells without reading its jobs: per-status counts and start / end times. */
+export interface ShardSummary {
   index: number;
-  /** Shard 0 only (it is also the batch record): the batch's type. */
-  batchType?: BatchType;
-  entries: Map<number, JobEntry>;
+  /** Jobs in the shard (SHARD_SIZE, fewer in the last shard). */
+  size: number;
   counts: Partial<StatusCounts>;
+  /** The earliest start recorded in the shard (exact once the shard has ended). */
   started?: number;
+  /** The latest end, set when the shard's last job ended. */
   ended?: number;
 }
 
+/** A shard with its jobs: up to SHARD_SIZE job entries by slot, and its summary. */
+export interface ShardState extends ShardSummary {
+  /** The batch's type (written on every shard, so the events path knows it without reading the batch). */
+  batchType?: BatchType;
+  entries: Map<number, JobEntry>;
+}
+
+/** One job's entry to write, conditional on the version it was read at. */
 export interface EntryWrite {
-  batchName: string;
-  shard: number;
   slot: number;
   next: JobEntry;
   /** Version the write is conditional on (the entry's `v` when it was read). */
   expectedVersion: number;
+  /** The status the job had when it was read (the shard's counts moved from it). */
   previousStatus: string;
-  started?: number;
-  ended?: number;
 }
 
-/** Several entries of one shard, written together: one UpdateItem, conditional on each entry's version. */
+/** Entries of one shard, each written with its own conditional write, then the shard's index once. */
 export interface ShardWrite {
   batchName: string;
   shard: number;
-  entries: { slot: number; next: JobEntry; expectedVersion: number; previousStatus: string }[];
-  /** New earliest start / latest end of the shard, when they move. */
-  started?: number;
-  ended?: number;
+  entries: EntryWrite[];
+  /** Epoch seconds after which DynamoDB may delete a job item this write creates. */
+  ttl?: number;
+}
+
+export interface ShardWriteResult {
+  /** Per entry of the write: whether it was written (false: its version changed meanwhile). */
+  written: boolean[];
+  /** The shard no longer exists (its batch was deleted). */
+  missing: boolean;
+  /** The shard's counts before and after this write (when some status changed). */
+  counts?: {
+    before: Partial<StatusCounts>;
+    after: Partial<StatusCounts>;
+    size: number;
+    batchType?: BatchType;
+  };
 }
 
 /** A range of a component's listing (created time order) and where to resume it. */
@@ -117,7 +136,6 @@ export interface ListingQuery {
 
 export interface ListedBatch {
   batch: BatchRecord;
-  shard0: ShardState;
   /** The batch's position in its listing, to resume after it. */
   listingKey: string;
 }
@@ -149,30 +167,43 @@ export interface Page<T> {
   nextToken?: string;
 }
 
-/** Port: where jobs and batches live. Every method is a constant number of item operations. */
+/**
+ * Port: where jobs and batches live. Every method is a constant number of item operations per shard it
+ * names; nothing reads a whole batch unless asked to (`listShards`, `getSummaries`).
+ */
 export interface JobStore {
   /** Records a new batch with its groups and its shards (all jobs Waiting). */
   createBatch(batch: BatchRecord, groups: GroupRecord[], jobIds: (string | undefined)[]): Promise<void>;
-  getBatch(name: string): Promise<{ batch: BatchRecord; shard0: ShardState } | undefined>;
+  getBatch(name: string): Promise<BatchRecord | undefined>;
+  /** A shard with all its jobs; undefined when it does not exist. */
   getShard(batchName: string, shard: number): Promise<ShardState | undefined>;
-  /** Shards in order, starting at `fromShard`, at most `limit` of them. */
+  /** Shards in order with their jobs, starting at `fromShard`, at most `limit` of them. */
   listShards(batchName: string, fromShard: number, limit: number): Promise<ShardState[]>;
+  /** The summaries (counts, times) of shards `0 .. shardCount-1`, from their small index items only. */
+  getSummaries(batchName: string, shardCount: number): Promise<ShardSummary[]>;
+  /** Some jobs of one shard (a job never written is returned as new: Waiting, version 0). */
+  getEntries(batchName: string, shard: number, slots: number[]): Promise<Map<number, JobEntry>>;
+  /** Writes entries of one shard (each conditional on its version), then moves the shard's index. */
+  writeEntries(write: ShardWrite): Promise<ShardWriteResult>;
+  /**
+   * Makes the shard's index show these entries' statuses where it shows an older version (after a
+   * crash between a job's write and its index's, found by a redelivery or the reconciler).
+   */
+  repairIndex(batchName: string, shard: number, entries: { slot: number; entry: JobEntry }[]): Promise<void>;
+  /** Sets a shard's exact start and end (when its last job ended). */
+  setShardTimes(batchName: string, shard: number, times: { started?: number; ended?: number }): Promise<void>;
   listGroups(batchName: string): Promise<GroupRecord[]>;
   /**
    * Conditional on the group's current state (and, when given, its lease); false when it changed.
    */
   updateGroup(group: GroupRecord, expectedState: GroupState, expectedLease?: number): Promise<boolean>;
-  /** One conditional write: the entry and the shard's counters. False when the entry changed meanwhile. */
-  writeEntry(write: EntryWrite): Promise<boolean>;
-  /** Like writeEntry for several entries of one shard at once (events handled in batches). */
-  writeEntries(write: ShardWrite): Promise<boolean>;
   markBatchStopRequested(name: string, at: number): Promise<void>;
   /** Batches of a component and type, newest first. */
   listBatches(
     component: string,
     batchType: BatchType,
     page: { limit?: number; nextToken?: string },
-  ): Promise<Page<{ batch: BatchRecord; shard0: ShardState }>>;
+  ): Promise<Page<BatchRecord>>;
   /** Batches of a component and type in created order within a time range (the listing index, no scan). */
   queryListing(component: string, batchType: BatchType, query: ListingQuery): Promise<ListedBatch[]>;
   deleteBatch(name: string, shardCount: number, groupCount: number): Promise<void>;

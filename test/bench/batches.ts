@@ -115,14 +115,7 @@ export async function benchBatches(
       const size = jobs;
       const succeeded = await waitFor(
         async () => {
-          const found = await observer.getBatch(answer.name);
-          if (!found) return undefined;
-          const shards = Math.ceil(size / SHARD_SIZE);
-          const all =
-            shards > 1
-              ? [found.shard0, ...(await observer.listShards(answer.name, 1, shards - 1))]
-              : [found.shard0];
-          const counts = countsOf(all);
+          const counts = countsOf(await observer.getSummaries(answer.name, Math.ceil(size / SHARD_SIZE)));
           return counts.Succeeded === size ? counts : undefined;
         },
         3_600_000,

@@ -50,11 +50,11 @@ describe("DynamoJobStore", () => {
       [],
       Array.from({ length: 250 }, (_, i) => `id-${i}`),
     );
-    const found = await store.getBatch(name);
-    expect(found?.batch).toMatchObject({ name, size: 250 });
-    const shards = [found!.shard0, ...(await store.listShards(name, 1, 10))];
+    expect(await store.getBatch(name)).toMatchObject({ name, size: 250 });
+    const shards = await store.listShards(name, 0, 10);
     expect(shards.map((shard) => shard.entries.size)).toEqual([SHARD_SIZE, SHARD_SIZE, 50]);
     expect(countsOf(shards)).toMatchObject({ Waiting: 250, Running: 0 });
+    expect(countsOf(await store.getSummaries(name, 3))).toMatchObject({ Waiting: 250, Running: 0 });
     expect(shards[2]!.entries.get(49)?.jobId).toBe("id-249");
   });
 
@@ -68,29 +68,31 @@ describe("DynamoJobStore", () => {
         { run: 1, batchJobId: `x:${slot}`, batchStatus: "RUNNING", attempts: [], startedAt: 5 },
         10,
       )!;
-      return store.writeEntry({
+      const result = await store.writeEntries({
         batchName: name,
         shard: 0,
-        slot,
-        next,
-        expectedVersion: entry.v,
-        previousStatus: entry.status,
+        entries: [{ slot, next, expectedVersion: entry.v, previousStatus: entry.status }],
       });
+      return result.written[0];
     });
     expect((await Promise.all(writes)).every(Boolean)).toBe(true);
     const after = await store.getShard(name, 0);
-    expect(after!.counts).toMatchObject({ Waiting: 0, Running: 100 });
+    expect(after!.counts).toEqual({ Running: 100 });
     const { slot } = shardOf(3);
     const stale = shard!.entries.get(slot)!;
-    const lost = await store.writeEntry({
+    const lost = await store.writeEntries({
       batchName: name,
       shard: 0,
-      slot,
-      next: { ...stale, v: stale.v + 1, status: "Succeeded" },
-      expectedVersion: stale.v,
-      previousStatus: stale.status,
+      entries: [
+        {
+          slot,
+          next: { ...stale, v: stale.v + 1, status: "Succeeded" },
+          expectedVersion: stale.v,
+          previousStatus: stale.status,
+        },
+      ],
     });
-    expect(lost).toBe(false);
+    expect(lost.written).toEqual([false]);
     const counts = (await store.getShard(name, 0))!.counts;
     expect([counts.Running, counts.Succeeded ?? 0]).toEqual([100, 0]);
   });
@@ -100,16 +102,21 @@ describe("DynamoJobStore", () => {
     await store.createBatch(batch(name, 1), [], []);
     const entry = (await store.getShard(name, 0))!.entries.get(0)!;
     await store.deleteBatch(name, 1, 0);
-    const written = await store.writeEntry({
+    const written = await store.writeEntries({
       batchName: name,
       shard: 0,
-      slot: 0,
-      next: { ...entry, v: 1 },
-      expectedVersion: 0,
-      previousStatus: "Waiting",
+      entries: [
+        {
+          slot: 0,
+          next: { ...entry, v: 1, status: "Running" },
+          expectedVersion: 0,
+          previousStatus: "Waiting",
+        },
+      ],
     });
-    expect(written).toBe(false);
+    expect(written).toMatchObject({ written: [false], missing: true });
     expect(await store.getBatch(name)).toBeUndefined();
+    expect(await store.getShard(name, 0)).toBeUndefined();
   });
 
   it("lists batches newest first with paging, and active batches until settled", async () => {
@@ -126,9 +133,9 @@ describe("DynamoJobStore", () => {
       );
     }
     const first = await store.listBatches("lister", "batch", { limit: 2 });
-    expect(first.items.map((item) => item.batch.name)).toEqual([names[2], names[1]]);
+    expect(first.items.map((item) => item.name)).toEqual([names[2], names[1]]);
     const second = await store.listBatches("lister", "batch", { limit: 2, nextToken: first.nextToken });
-    expect(second.items.map((item) => item.batch.name)).toEqual([names[0]]);
+    expect(second.items.map((item) => item.name)).toEqual([names[0]]);
     await store.markBatchSettled(names[0]!);
     const active: string[] = [];
     let token: string | undefined;
@@ -188,6 +195,32 @@ describe("DynamoJobStore", () => {
       seq: 2,
       published: 2,
     });
+  });
+
+  it("each job is its own item, and the shard's index counts only forward: a late or repeated index write changes nothing", async () => {
+    const name = "batch-compute-20240101000000-gggggggg";
+    await store.createBatch(batch(name, 150), [], []);
+    const waiting = (await store.getEntries(name, 1, [7])).get(7)!;
+    expect(waiting).toMatchObject({ v: 0, status: "Waiting" });
+    const running = { ...waiting, v: 1, status: "Running" as const, started: 5 };
+    const done = { ...running, v: 2, status: "Succeeded" as const, ended: 9 };
+    const first = await store.writeEntries({
+      batchName: name,
+      shard: 1,
+      entries: [{ slot: 7, next: running, expectedVersion: 0, previousStatus: "Waiting" }],
+    });
+    expect(first.counts?.before).toMatchObject({ Waiting: 50 });
+    expect(first.counts?.after).toMatchObject({ Waiting: 49, Running: 1 });
+    await store.writeEntries({
+      batchName: name,
+      shard: 1,
+      entries: [{ slot: 7, next: done, expectedVersion: 1, previousStatus: "Running" }],
+    });
+    // The index write of the earlier change arrives again, late: the count stays with the newer one.
+    await store.repairIndex(name, 1, [{ slot: 7, entry: running }]);
+    const [, shard1] = await store.getSummaries(name, 2);
+    expect(shard1).toMatchObject({ index: 1, size: 50, counts: { Waiting: 49, Succeeded: 1 }, started: 5 });
+    expect((await store.getEntries(name, 1, [7, 8])).get(7)).toMatchObject({ v: 2, status: "Succeeded" });
   });
 
   it("a single job has no tracker: its status is its job's", async () => {
