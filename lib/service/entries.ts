@@ -355,8 +355,7 @@ async function publishJobEvents(
 
 /**
  * Tells the batch's tracker when these writes flipped the shard's phase (its first job left Waiting, or
- * its last job ended, or back); when the shard has ended, its exact start and end are recorded. Never
- * fails the job's change: what it misses, the reconciler repairs.
+ * its last job ended, or back). Never fails the job's change: what it misses, the reconciler repairs.
  */
 async function trackShardPhase(
   deps: ServiceDeps,
@@ -373,22 +372,8 @@ async function trackShardPhase(
   const after: Phase = phaseOf(last.after, last.size);
   if (before === after) return;
   try {
-    if (after === "ended") await recordShardTimes(deps, batchName, shard);
     await onShardPhaseChange(deps, batchName, shard, after, correlationId ?? deps.correlationId);
   } catch (error) {
     deps.logger.error("batch status tracking failed; the reconciler repairs it", { batchName, shard, error });
   }
-}
-
-/** A shard's first start and last end, from its jobs, once all of them have ended (one read per shard). */
-export async function recordShardTimes(deps: ServiceDeps, batchName: string, shard: number) {
-  const state = await deps.store.getShard(batchName, shard);
-  if (!state) return;
-  const entries = [...state.entries.values()];
-  const starts = entries.map((entry) => entry.started).filter((t): t is number => t !== undefined);
-  const ends = entries.map((entry) => entry.ended).filter((t): t is number => t !== undefined);
-  await deps.store.setShardTimes(batchName, shard, {
-    ...(starts.length ? { started: Math.min(...starts) } : {}),
-    ...(ends.length ? { ended: Math.max(...ends) } : {}),
-  });
 }

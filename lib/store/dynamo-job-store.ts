@@ -11,7 +11,7 @@ import {
 import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import { type JobEntry, newEntry } from "../domain/job-state.js";
-import { STORED_STATUSES } from "../domain/status.js";
+import { isFinal, STORED_STATUSES } from "../domain/status.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
 import {
   type BatchRecord,
@@ -379,35 +379,13 @@ export class DynamoJobStore implements JobStore {
     if (entries.length > 0) await this.moveIndex(batchName, shard, entries);
   }
 
-  async setShardTimes(batchName: string, shard: number, times: { started?: number; ended?: number }) {
-    const sets: string[] = [];
-    const values: Record<string, unknown> = {};
-    if (times.started !== undefined) {
-      sets.push("tStart = :s");
-      values[":s"] = times.started;
-    }
-    if (times.ended !== undefined) {
-      sets.push("tEnd = :e");
-      values[":e"] = times.ended;
-    }
-    if (sets.length === 0) return;
-    await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: shardPk(batchName, shard), sk: INDEX_KEY },
-        UpdateExpression: `SET ${sets.join(", ")}`,
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: values,
-      }),
-    );
-  }
-
   /**
    * Moves the jobs' codes forward in the shard's index: one UpdateItem, conditional on each code being
    * older than the new one (so a repeat or a late write changes nothing), returning the index after it.
    * When a condition fails, the index is read and only the codes still older are written. The shard's
-   * first start is kept (`if_not_exists`, then corrected if an earlier start arrives later). Undefined
-   * when the shard does not exist.
+   * last end moves in the same write (conditional on being later); its first start is kept
+   * (`if_not_exists`, then corrected if an earlier start arrives later). Undefined when the shard does
+   * not exist.
    */
   private async moveIndex(
     batchName: string,
@@ -417,6 +395,12 @@ export class DynamoJobStore implements JobStore {
     const key = { pk: shardPk(batchName, shard), sk: INDEX_KEY };
     const starts = entries.map(({ entry }) => entry.started).filter((t): t is number => t !== undefined);
     const start = starts.length ? Math.min(...starts) : undefined;
+    const ends = entries
+      .filter(({ entry }) => isFinal(entry.status))
+      .map(({ entry }) => entry.ended)
+      .filter((t): t is number => t !== undefined);
+    // The shard's last end moves with the write that ends a job, so it is there as soon as the counts are.
+    let end = ends.length ? Math.max(...ends) : undefined;
     let pending = entries.map(({ slot, entry }) => ({ slot, code: indexCode(entry) }));
     let index: Item | undefined;
     for (let attempt = 0; attempt < INDEX_ATTEMPTS && pending.length > 0; attempt++) {
@@ -433,6 +417,11 @@ export class DynamoJobStore implements JobStore {
       if (start !== undefined) {
         sets.push("tStart = if_not_exists(tStart, :start)");
         values[":start"] = start;
+      }
+      if (end !== undefined) {
+        sets.push("tEnd = :end");
+        values[":end"] = end;
+        conditions.push("(attribute_not_exists(tEnd) OR tEnd < :end)");
       }
       try {
         const { Attributes } = await this.client.send(
@@ -459,6 +448,7 @@ export class DynamoJobStore implements JobStore {
           const current = Item[`k${slot}`];
           return typeof current !== "number" || current < code;
         });
+        if (end !== undefined && typeof Item.tEnd === "number" && Item.tEnd >= end) end = undefined;
       }
     }
     if (pending.length > 0) throw new Error(`index of shard ${shard} of ${batchName} kept changing`);

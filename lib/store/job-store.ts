@@ -76,9 +76,9 @@ export interface ShardSummary {
   /** Jobs in the shard (SHARD_SIZE, fewer in the last shard). */
   size: number;
   counts: Partial<StatusCounts>;
-  /** The earliest start recorded in the shard (exact once the shard has ended). */
+  /** The earliest start recorded in the shard. */
   started?: number;
-  /** The latest end, set when the shard's last job ended. */
+  /** The latest end of a job of the shard. */
   ended?: number;
 }
 
@@ -190,8 +190,6 @@ export interface JobStore {
    * crash between a job's write and its index's, found by a redelivery or the reconciler).
    */
   repairIndex(batchName: string, shard: number, entries: { slot: number; entry: JobEntry }[]): Promise<void>;
-  /** Sets a shard's exact start and end (when its last job ended). */
-  setShardTimes(batchName: string, shard: number, times: { started?: number; ended?: number }): Promise<void>;
   listGroups(batchName: string): Promise<GroupRecord[]>;
   /**
    * Conditional on the group's current state (and, when given, its lease); false when it changed.
