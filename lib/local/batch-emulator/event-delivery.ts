@@ -41,11 +41,20 @@ const defaultBackoff = (retry: number) => Math.min(2000, 50 * 2 ** (retry - 1)) 
 /** Appends lines to a file through a stream, waiting for 'drain' so memory stays bounded. */
 class LineWriter {
   private stream: WriteStream | undefined;
+  /** The wait for the stream to drain, shared by every write made meanwhile (one listener, not one each). */
+  private draining: Promise<void> | undefined;
   constructor(private readonly file: string) {}
   async write(line: string) {
     this.stream ??= createWriteStream(this.file, { flags: "a" });
-    if (!this.stream.write(`${line}\n`))
-      await new Promise<void>((resolve) => this.stream!.once("drain", () => resolve()));
+    const stream = this.stream;
+    if (stream.write(`${line}\n`)) return;
+    this.draining ??= new Promise<void>((resolve) =>
+      stream.once("drain", () => {
+        this.draining = undefined;
+        resolve();
+      }),
+    );
+    await this.draining;
   }
   async end() {
     const stream = this.stream;
