@@ -178,6 +178,18 @@ describe("least privilege", () => {
     );
   });
 
+  it("a function that registers a revision for a new image tag may tag it on creation", () => {
+    for (const service of ["sample-api-compute", "sample-submitter"]) {
+      const tagging = statementsOf(service)
+        .filter((s) => list(s.Action).includes("batch:TagResource"))
+        .flatMap((s) => list(s.Resource).map(flat));
+      expect(tagging, service).toContain(
+        "arn:<AWS::Partition>:batch:eu-west-1:<AWS::AccountId>:job-definition/sample-compute:*",
+      );
+      expect(tagging, service).toContain("arn:<AWS::Partition>:batch:eu-west-1:<AWS::AccountId>:job/*");
+    }
+  });
+
   it("each background function gets only its own grants", () => {
     const submitter = actionsOf("sample-submitter");
     expect(submitter).toContain("batch:SubmitJob");
