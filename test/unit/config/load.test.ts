@@ -198,6 +198,10 @@ describe("configuration file", () => {
       "metadata: {name: app}\nspec: {jobs: [{name: a, schedulerPort: 1}]}\naws: {gpuFamilies: [{family: g5}]}",
       "aws.gpuFamilies.0.gpuTypes",
     ],
+    [
+      "metadata: {name: app}\nspec: {jobs: [{name: a, schedulerPort: 1, variables: {AWS_BATCH_JOB_ID: x}}]}",
+      "spec.jobs.0.variables.AWS_BATCH_JOB_ID: invalid name: names starting with AWS_BATCH are reserved",
+    ],
     ["spec: [", "not valid YAML"],
   ])("refuses an invalid file, naming the field (%#)", (text, field) => {
     const file = write(text);
