@@ -175,6 +175,18 @@ export class JobSchedulerStack extends Stack {
         { rule: notifications.rule, eventBusName: notifications.bus.eventBusName },
       ],
       apis: apis.map((a) => a.api),
+      workQueues: [
+        {
+          queue: ingest.queue,
+          purpose: "AWS Batch events wait for the batch-events function",
+          maxAge: Duration.hours(1),
+        },
+        {
+          queue: notifications.queue,
+          purpose: "status changes wait for the webhook notifier",
+          maxAge: Duration.hours(1),
+        },
+      ],
     });
 
     for (const { component, api } of apis) {

@@ -524,6 +524,20 @@ describe("events, functions and operations", () => {
     });
   });
 
+  it("work queues keep messages 7 days, their dead-letter queues 14 (longer, as SQS advises), and alarm when stalled", () => {
+    const queues = ofType("AWS::SQS::Queue").map(([, queue]) => queue.Properties);
+    const work = queues.filter((queue) => queue.RedrivePolicy !== undefined);
+    expect(work).toHaveLength(2);
+    for (const queue of work) expect(queue.MessageRetentionPeriod).toBe(7 * 24 * 3600);
+    const dead = queues.filter((queue) => queue.RedrivePolicy === undefined);
+    expect(dead.length).toBeGreaterThanOrEqual(4);
+    for (const queue of dead) expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const stalled = ofType("AWS::CloudWatch::Alarm").filter(
+      ([, alarm]) => alarm.Properties.MetricName === "ApproximateAgeOfOldestMessage",
+    );
+    expect(stalled.map(([, alarm]) => alarm.Properties.Threshold)).toEqual([3600, 3600]);
+  });
+
   it("the reconciler runs every 5 minutes", () => {
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(5 minutes)" });
   });
