@@ -246,13 +246,11 @@ describe("npm run preflight", () => {
   });
 
   it("without credentials it stops at once with NoCredentialsError", async () => {
-    sts
-      .on(GetCallerIdentityCommand)
-      .rejects(
-        Object.assign(new Error("Could not load credentials from any providers"), {
-          name: "CredentialsProviderError",
-        }),
-      );
+    sts.on(GetCallerIdentityCommand).rejects(
+      Object.assign(new Error("Could not load credentials from any providers"), {
+        name: "CredentialsProviderError",
+      }),
+    );
     await expect(run()).rejects.toBeInstanceOf(NoCredentialsError);
     expect(ec2.calls()).toHaveLength(0);
   });
