@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { Annotations, CfnOutput, Duration, Fn, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { buildRuntimeConfig, runtimeConfigForEnvironment } from "../lib/config/runtime.js";
+import { bundledRuntimeConfig } from "../lib/config/runtime.js";
 import type { DeploymentConfig } from "../lib/config/schema.js";
 import { functionEntry } from "./bundling.js";
 import { DeadLetterQueue } from "./constructs/dead-letter-queue.js";
@@ -16,6 +16,7 @@ import { Operations } from "./constructs/operations.js";
 import { PayloadBucket } from "./constructs/payload-bucket.js";
 import { Reconciler } from "./constructs/reconciler.js";
 import { StateChangeIngest } from "./constructs/state-change-ingest.js";
+import { checkLambdaEnvironments } from "./environment-size.js";
 
 export interface JobSchedulerStackProps extends StackProps {
   /** The validated deployment configuration (lib/config/load.ts). */
@@ -30,6 +31,7 @@ export interface JobSchedulerStackProps extends StackProps {
 export class JobSchedulerStack extends Stack {
   constructor(scope: Construct, id: string, props: JobSchedulerStackProps) {
     super(scope, id, props);
+    checkLambdaEnvironments(this);
     const { config } = props;
     const { aws } = config;
     const app = config.metadata.name;
@@ -50,16 +52,12 @@ export class JobSchedulerStack extends Stack {
     });
     const jobs = new JobDefinitions(this, "Jobs", { config, payloads, queueArns: compute.queueArns });
 
-    const runtimeConfig = this.toJsonString(
-      runtimeConfigForEnvironment(
-        buildRuntimeConfig(config, {
-          tableName: table.tableName,
-          bucketName: payloads.bucketName,
-          queueName: (key) => compute.queue(key).jobQueueArn,
-        }),
-      ),
-    );
-    const shared = { runtimeConfig, settings: aws.functions };
+    // Settings in the code, generated names in the environment (lib/config/runtime.ts bundledRuntimeConfig).
+    const shared = {
+      bundledConfig: bundledRuntimeConfig(config),
+      storage: { tableName: table.tableName, bucketName: payloads.bucketName },
+      settings: aws.functions,
+    };
 
     const submitter = new JobSchedulerFunction(this, "Submitter", {
       ...shared,
@@ -177,16 +175,33 @@ export class JobSchedulerStack extends Stack {
         { rule: notifications.rule, eventBusName: notifications.bus.eventBusName },
       ],
       apis: apis.map((a) => a.api),
+      workQueues: [
+        {
+          queue: ingest.queue,
+          purpose: "AWS Batch events wait for the batch-events function",
+          maxAge: Duration.hours(1),
+        },
+        {
+          queue: notifications.queue,
+          purpose: "status changes wait for the webhook notifier",
+          maxAge: Duration.hours(1),
+        },
+      ],
     });
 
     for (const { component, api } of apis) {
+      // Through the endpoint's own name: works with or without private DNS (the API is associated with it).
+      const endpointUrl = `https://${api.api.restApiId}-${network.executeApiEndpoint.vpcEndpointId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}/`;
       new CfnOutput(this, `ApiUrl-${component}`, {
-        description: `Base URL of ${component}'s API (private DNS of the execute-api endpoint)`,
-        value: api.api.url,
+        description:
+          network.executeApiPrivateDns === false
+            ? `Base URL of ${component}'s API (the execute-api endpoint's own name; the endpoint has no private DNS)`
+            : `Base URL of ${component}'s API (private DNS of the execute-api endpoint)`,
+        value: network.executeApiPrivateDns === false ? endpointUrl : api.api.url,
       });
       new CfnOutput(this, `ApiEndpointUrl-${component}`, {
         description: `Base URL of ${component}'s API through the endpoint's own DNS name (no private DNS needed)`,
-        value: `https://${api.api.restApiId}-${network.executeApiEndpoint.vpcEndpointId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}/`,
+        value: endpointUrl,
       });
     }
     new CfnOutput(this, "EventBusName", { value: notifications.bus.eventBusName });

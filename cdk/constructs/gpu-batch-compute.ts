@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { type ComputeQueue, computeQueues, resourceNames } from "../../lib/config/runtime.js";
 import type { AwsConfig, ProjectConfig } from "../../lib/config/schema.js";
 
-/** Key of the default (amd64) CPU queue in RUNTIME_CONFIG (lib/config/runtime.ts); GPU queues use their family name. */
+/** Key of the default (amd64) CPU queue in the runtime settings (lib/config/runtime.ts); GPU queues use their family name. */
 export const CPU_QUEUE_KEY = "cpu";
 
 /** AWS Batch accepts weight factors 0.0001..999.9999 (SchedulingPolicy ShareAttributes). */

@@ -177,9 +177,12 @@ export class JobDefinitions extends Construct {
 
   /**
    * Batch access for a function. Always: DescribeJobs, ListJobs, DescribeJobDefinitions. `submit`: SubmitJob
-   * on this deployment's queues and definitions, TagResource on jobs (submissions are tagged), and
-   * RegisterJobDefinition + iam:PassRole of the job roles (a new image tag is a new revision). `stop`:
-   * CancelJob and TerminateJob.
+   * on this deployment's queues and definitions, RegisterJobDefinition + iam:PassRole of the job roles (a
+   * new image tag is a new revision), and TagResource on jobs and on the definitions' revisions: both are
+   * tagged on creation (a new revision keeps the deployed one's tags, less CloudFormation's `aws:` ones),
+   * and AWS refuses a create whose tags cannot be applied
+   * (https://docs.aws.amazon.com/batch/latest/userguide/tag-resources.html). `stop`: CancelJob and
+   * TerminateJob.
    */
   public grantJobs(grantee: iam.IGrantable, access: { submit?: boolean; stop?: boolean } = {}): void {
     const stack = Stack.of(this);
@@ -200,9 +203,10 @@ export class JobDefinitions extends Construct {
       });
       allow(grantee, {
         actions: ["batch:TagResource"],
-        resources: [jobs],
+        resources: [jobs, ...this.definitionArns()],
         wildcardReason:
-          "Submissions are tagged; the job ids that SubmitJob creates are not known in advance.",
+          "Submissions and new job definition revisions are tagged on creation; the job ids SubmitJob " +
+          "creates and the revision numbers RegisterJobDefinition assigns are not known in advance.",
       });
       allow(grantee, {
         actions: ["batch:RegisterJobDefinition"],

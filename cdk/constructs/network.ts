@@ -8,7 +8,9 @@ export interface NetworkProps {
   /**
    * `aws.network` of the configuration. With `vpcId` the VPC is imported (then `subnetIds` is required:
    * synth makes no lookups, so subnets cannot be discovered); without it a VPC is created.
-   * With `executeApiEndpointId` that execute-api interface endpoint is admitted; otherwise one is created.
+   * With `executeApiEndpointId` that execute-api interface endpoint is admitted; otherwise one is created:
+   * with private DNS in a created VPC, without private DNS in an imported one (see
+   * {@link Network.executeApiPrivateDns}).
    */
   readonly network: AwsConfig["network"];
   /**
@@ -32,6 +34,15 @@ export class Network extends Construct {
   public readonly batchSubnets: ec2.SubnetSelection;
   /** The execute-api interface endpoint the API admits (created or imported). */
   public readonly executeApiEndpoint: ec2.IInterfaceVpcEndpoint;
+  /**
+   * Whether callers reach the API by its default name `https://{api-id}.execute-api.{region}.amazonaws.com`
+   * through this endpoint's private DNS: `true` for the endpoint created in a created VPC, `false` for the
+   * one created in an imported VPC, `undefined` for an imported endpoint (this stack cannot know). Without
+   * private DNS callers use the endpoint-specific name `https://{api-id}-{vpce-id}.execute-api.{region}.amazonaws.com`,
+   * which API Gateway serves for every API associated with the endpoint
+   * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-api-test-invoke-url.html).
+   */
+  public readonly executeApiPrivateDns: boolean | undefined;
   /** Security group of the Batch hosts: egress only, nothing may connect to them. */
   public readonly batchSecurityGroup: ec2.SecurityGroup;
 
@@ -82,6 +93,7 @@ export class Network extends Construct {
       allowAllOutbound: true,
     });
 
+    this.executeApiPrivateDns = executeApiEndpointId ? undefined : !vpcId;
     this.executeApiEndpoint = executeApiEndpointId
       ? ec2.InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(this, "ExecuteApi", {
           vpcEndpointId: executeApiEndpointId,
@@ -91,8 +103,18 @@ export class Network extends Construct {
   }
 
   /**
-   * An execute-api interface endpoint with private DNS, so callers in the VPC use the API's ordinary
-   * `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` URL.
+   * An execute-api interface endpoint. In a VPC this stack creates, with private DNS, so callers use the
+   * API's ordinary `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` URL.
+   *
+   * In an imported VPC, without private DNS. A VPC can hold only one execute-api endpoint with private DNS
+   * (a second one fails with a conflicting DNS domain), and private DNS sends every
+   * `*.execute-api.{region}.amazonaws.com` name resolved in the VPC to the endpoint, so public API Gateway
+   * APIs called from that VPC stop answering (AWS: "When you enable private DNS, you can't access public
+   * APIs from the VPC by their default endpoints",
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html). Creating one
+   * silently in somebody's VPC is never safe; callers use the endpoint-specific name instead (stack output
+   * `ApiUrl-<component>`), and to use an endpoint that already has private DNS, name it in
+   * `aws.network.executeApiEndpointId` (`npm run preflight` finds it).
    */
   private createExecuteApiEndpoint(importedSubnetIds: string[] | undefined): ec2.IInterfaceVpcEndpoint {
     if (!importedSubnetIds) {
@@ -130,7 +152,7 @@ export class Network extends Construct {
       vpcId: this.vpc.vpcId,
       serviceName: `com.amazonaws.${Stack.of(this).region}.execute-api`,
       vpcEndpointType: "Interface",
-      privateDnsEnabled: true,
+      privateDnsEnabled: false,
       subnetIds: importedSubnetIds,
       securityGroupIds: [securityGroup.securityGroupId],
     });

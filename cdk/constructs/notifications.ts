@@ -16,6 +16,15 @@ export const STATUS_CHANGE_DETAIL_TYPES = ["Job Status Change", "Batch Status Ch
 /** A webhook that keeps failing is retried this many times (with the queue's visibility timeout as backoff). */
 export const NOTIFY_MAX_RECEIVE_COUNT = 5;
 
+/**
+ * How long a status change waits in the notification queue for the notifier: 7 days, for the reasons of
+ * the ingest queue (state-change-ingest.ts INGEST_RETENTION): only a stopped notifier lets a message age
+ * (a failing webhook is dead-lettered after {@link NOTIFY_MAX_RECEIVE_COUNT} receives), an expired message
+ * vanishes without a dead letter, and the dead-letter queue (14 days) must outlive the source. A late
+ * webhook is harmless: the notifier keeps order per job and drops a change older than the one it sent.
+ */
+export const NOTIFY_RETENTION = Duration.days(7);
+
 export interface NotificationsProps {
   /** `metadata.name`: the bus is `<app>-job-scheduler`. */
   readonly app: string;
@@ -62,6 +71,7 @@ export class Notifications extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       // AWS Lambda's advice for SQS event sources: at least six times the function timeout.
       visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
+      retentionPeriod: NOTIFY_RETENTION,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: NOTIFY_MAX_RECEIVE_COUNT },
     });
     this.rule = new events.Rule(this, "StatusChanges", {

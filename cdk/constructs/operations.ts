@@ -2,6 +2,7 @@ import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as events from "aws-cdk-lib/aws-events";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { DeadLetterQueue } from "./dead-letter-queue.js";
 import type { JobsApi } from "./jobs-api.js";
@@ -13,6 +14,13 @@ export interface WatchedRule {
   readonly eventBusName?: string;
 }
 
+/** A queue a function consumes, and how old its oldest message may get before someone should look. */
+export interface WatchedQueue {
+  readonly queue: sqs.IQueue;
+  readonly purpose: string;
+  readonly maxAge: Duration;
+}
+
 export interface OperationsProps {
   /** Shown as the dashboard name prefix. */
   readonly app: string;
@@ -20,13 +28,16 @@ export interface OperationsProps {
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   readonly rules: readonly WatchedRule[];
   readonly apis: readonly JobsApi[];
+  /** Work queues: a message older than `maxAge` means the consumer stalled, long before retention ends. */
+  readonly workQueues?: readonly WatchedQueue[];
 }
 
 const PERIOD = Duration.minutes(5);
 
 /**
- * What an operator watches: an alarm for any function error, for anything in a dead-letter queue and for
- * any EventBridge invocation that failed, and one dashboard. The alarms have no actions: wire them to a
+ * What an operator watches: an alarm for any function error, for anything in a dead-letter queue, for any
+ * EventBridge invocation that failed and for a work queue whose oldest message is too old (its consumer
+ * stalled: messages would expire unseen), and one dashboard. The alarms have no actions: wire them to a
  * topic or an incident tool of the account (e.g. `alarm.addAlarmAction(...)`).
  */
 export class Operations extends Construct {
@@ -57,6 +68,19 @@ export class Operations extends Construct {
           .createAlarm(this, `DeadLetters-${queue.node.path.replaceAll("/", "-")}`, {
             ...atLeastOnce,
             alarmDescription: `Messages in a dead-letter queue: ${queue.purpose}`,
+          }),
+      );
+    }
+    for (const { queue, purpose, maxAge } of props.workQueues ?? []) {
+      this.alarms.push(
+        queue
+          .metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: "Maximum" })
+          .createAlarm(this, `Stalled-${queue.node.path.replaceAll("/", "-")}`, {
+            threshold: maxAge.toSeconds(),
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarmDescription: `The oldest message waited ${maxAge.toHumanString()} or more: ${purpose}`,
           }),
       );
     }

@@ -15,6 +15,22 @@ export const INGEST_BATCH_SIZE = 500;
 /** A message that keeps failing is retried this many times, then dead-lettered. */
 export const INGEST_MAX_RECEIVE_COUNT = 10;
 
+/**
+ * How long an event waits in the ingest queue for the batch-events function: 7 days (SQS default 4, most
+ * 14). A message is only this old when the consumer is down or switched off (while it runs, events are
+ * recorded within seconds or dead-lettered after {@link INGEST_MAX_RECEIVE_COUNT} receives), and an
+ * expired message is deleted, not dead-lettered: the job's outcome is lost. 7 days covers a long weekend
+ * plus the time to fix, and matches AWS Batch keeping finished jobs about 7 days, the window in which the
+ * reconciler could still repair a lost event by DescribeJobs (job_states.md). It stays below the
+ * dead-letter queues' 14 days because SQS keeps a message's first enqueue time when it is dead-lettered
+ * ("it is a best practice to always set the retention period of a dead-letter queue to be longer than the
+ * retention period of the original queue",
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+ * Retention costs nothing (SQS charges per request); an age alarm (Operations) reports a stalled consumer
+ * within the hour.
+ */
+export const INGEST_RETENTION = Duration.days(7);
+
 export interface StateChangeIngestProps {
   /** This deployment's job queues: only their jobs' events are delivered. */
   readonly queueArns: string[];
@@ -54,6 +70,7 @@ export class StateChangeIngest extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       // AWS: at least six times the function timeout, so a message is not received twice while in flight.
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: INGEST_RETENTION,
       deadLetterQueue: { queue: this.processingDeadLetterQueue, maxReceiveCount: INGEST_MAX_RECEIVE_COUNT },
     });
     this.rule = new events.Rule(this, "Rule", {

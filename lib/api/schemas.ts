@@ -84,9 +84,17 @@ export const runtimeSchema = z
   })
   .meta({ id: "Runtime" });
 
+/** AWS Batch sets AWS_BATCH_JOB_ID, AWS_BATCH_JOB_ARRAY_INDEX, …; a job may not set any of that prefix. */
+export const RESERVED_VARIABLE_PREFIX = "AWS_BATCH";
+
 const variableName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a valid environment variable name" });
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a valid environment variable name" })
+  // AWS Batch refuses them in SubmitJob: "Environment variables cannot start with AWS_BATCH. This naming
+  // convention is reserved for variables that Batch sets" (API_TaskContainerOverrides).
+  .refine((name) => !name.startsWith(RESERVED_VARIABLE_PREFIX), {
+    error: `names starting with ${RESERVED_VARIABLE_PREFIX} are reserved for variables that AWS Batch sets`,
+  });
 
 /** Fields a batch's defaults and each job can set (Radix RadixJobComponentConfig). */
 const componentConfigShape = {

@@ -48,6 +48,20 @@ export function toJobView(job: JobDetail): BatchJobView {
   };
 }
 
+/**
+ * The tags a new revision may carry: the latest revision's, less the keys starting with `aws:`. AWS keeps
+ * that prefix for itself (CloudFormation tags what it creates with `aws:cloudformation:stack-name`,
+ * `…:stack-id` and `…:logical-id`) and refuses it from callers ("You can't edit or delete tag keys or
+ * values with this prefix", https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html).
+ * Tagging on create needs batch:TagResource on the new revision as well (cdk/ grants it,
+ * https://docs.aws.amazon.com/batch/latest/userguide/tag-resources.html: "If tags cannot be applied during
+ * resource creation, the resource creation process fails").
+ */
+export function copyableTags(tags: Record<string, string> | undefined): Record<string, string> | undefined {
+  const kept = Object.entries(tags ?? {}).filter(([key]) => !/^aws:/i.test(key));
+  return kept.length ? Object.fromEntries(kept) : undefined;
+}
+
 export class AwsBatchGateway implements BatchGateway {
   /** image → `name:revision`, per job definition name; registrations are never repeated per request. */
   private readonly definitions = new Map<string, Promise<string>>();
@@ -156,7 +170,7 @@ export class AwsBatchGateway implements BatchGateway {
       retryStrategy: latest.retryStrategy,
       propagateTags: latest.propagateTags,
       parameters: latest.parameters,
-      tags: latest.tags,
+      tags: copyableTags(latest.tags),
       timeout: latest.timeout,
       ecsProperties: task
         ? {

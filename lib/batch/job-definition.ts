@@ -16,6 +16,32 @@ export const PAYLOAD_INDEX_RECORD_BYTES = 24;
 
 import { FETCH_PAYLOAD_PROGRAM } from "./fetch-payload-program.js";
 
+/**
+ * The fetch-payload container reserves memory and no vCPU, on purpose.
+ *
+ * - AWS Batch needs the vCPU requirement once per job, not per container: "You must specify at least one
+ *   vCPU. This is required but can be specified in several places. It must be specified for each node at
+ *   least once" (ResourceRequirement / ContainerDetail.vcpus,
+ *   https://docs.aws.amazon.com/batch/latest/APIReference/API_ResourceRequirement.html). The main
+ *   container always carries it (every submission overrides it with the job's vCPUs).
+ * - On ECS (EC2) a container-level CPU reservation is optional; the reservations of a task's containers
+ *   add up, and a container without one shares the host's unreserved CPU ("the total amount of CPU
+ *   reserved for all containers within a task", ECS ContainerDefinition `cpu`,
+ *   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html). AWS Batch
+ *   counts VCPU in whole vCPUs on EC2 (1 vCPU = 1,024 CPU shares), so a VCPU on this container would add
+ *   a whole vCPU to every job: a job asking for the 4 vCPUs and 1 GPU of a g5.xlarge would need 5 vCPUs,
+ *   fit no g5.xlarge, and wait RUNNABLE until the queue cancels it. It runs before the main container
+ *   starts (dependsOn SUCCESS) and copies a few bytes, so it needs no CPU of its own.
+ * - Memory is the exception: ECS on EC2 requires a memory reservation on each container of a task without
+ *   task-level memory (ECS ContainerDefinition `memory`), so it keeps {@link FETCH_MEMORY_MIB}. It adds to
+ *   the job's memory: a job sized to an instance's whole memory must leave this much, plus what the ECS
+ *   agent and the OS keep (https://docs.aws.amazon.com/batch/latest/userguide/memory-management.html).
+ *
+ * AWS's multi-container examples give every container both (multi-container-jobs.html); they size
+ * sidecars that run beside the main container, not an init step like this one.
+ */
+export const FETCH_MEMORY_MIB = 128;
+
 /** Container names inside the job definition. */
 export const FETCH_CONTAINER = "fetch-payload";
 export const MAIN_CONTAINER = "main";
@@ -77,9 +103,7 @@ export function buildJobDefinition(options: JobDefinitionOptions) {
             PAYLOAD_BASE: "0",
             PAYLOAD_RECORD_BYTES: String(PAYLOAD_INDEX_RECORD_BYTES),
           }),
-          // Memory only: a vCPU reservation here would add a whole vCPU to every job, so a 4-vCPU GPU job
-          // would no longer fit a 4-vCPU instance (g5.xlarge). The task's vCPUs are the main container's.
-          resourceRequirements: [{ type: "MEMORY", value: "128" }],
+          resourceRequirements: [{ type: "MEMORY", value: String(FETCH_MEMORY_MIB) }],
           mountPoints: payloadMount,
           logConfiguration,
         },

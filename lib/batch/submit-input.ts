@@ -1,8 +1,9 @@
 import type { SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import type { ComponentSettings } from "../config/runtime.js";
 import type { EffectiveSpec } from "../domain/effective-spec.js";
-import { jobName } from "../domain/names.js";
+import { jobName, newBatchName } from "../domain/names.js";
 import { BATCH_TIMEOUT_REASON } from "../domain/status.js";
+import { payloadKeyFor } from "../payloads/payload-store.js";
 import type { GroupRecord } from "../store/job-store.js";
 import { FETCH_CONTAINER, MAIN_CONTAINER } from "./job-definition.js";
 
@@ -66,7 +67,50 @@ export interface SubmitContext {
   localEntrypoint?: string[];
 }
 
-/** SubmitJob input for one group of a batch. Pure; stays far below the 30 KiB request limit. */
+/**
+ * AWS Batch refuses a SubmitJob request larger than 30 KiB ("Maximum size of a SubmitJob API request
+ * payload: 30 KiB", https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html; not
+ * adjustable). The request carries the job's command, args and variables, so a long one can pass it.
+ */
+export const SUBMIT_JOB_MAX_BYTES = 30 * 1024;
+
+/** The request size as AWS measures it: the JSON body the SDK sends (REST-JSON, camelCase, no spaces). */
+export const submitJobBytes = (input: SubmitJobCommandInput): number =>
+  Buffer.byteLength(JSON.stringify(input), "utf8");
+
+/**
+ * The largest SubmitJob request any group of this spec can make: the longest batch name of the component,
+ * an array of 10,000 at a large offset, a late run (restarts), a large revision number. Checked before
+ * anything is stored, so a job AWS Batch would refuse is never accepted.
+ */
+export function largestSubmitJobBytes(
+  spec: EffectiveSpec,
+  context: Omit<SubmitContext, "jobDefinition" | "payloadKey">,
+): number {
+  const batchName = newBatchName(
+    context.component.name,
+    new Date(Date.UTC(2099, 11, 31, 23, 59, 59)),
+    "x".repeat(8),
+  );
+  const group: GroupRecord = {
+    batchName,
+    index: 99_999,
+    offset: 99_999_999,
+    size: 10_000,
+    spec,
+    state: "pending",
+    run: 9_999,
+  };
+  return submitJobBytes(
+    submitInputFor(group, {
+      ...context,
+      jobDefinition: `${context.component.jobDefinition}:${"9".repeat(9)}`,
+      payloadKey: context.component.payloadPath ? payloadKeyFor(batchName) : undefined,
+    }),
+  );
+}
+
+/** SubmitJob input for one group of a batch. Pure; {@link largestSubmitJobBytes} bounds its size. */
 export function submitInputFor(
   group: GroupRecord,
   context: SubmitContext,

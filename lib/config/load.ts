@@ -20,7 +20,11 @@ export class ConfigError extends Error {
 /** Renders zod issues as `path.to.field: problem` lines, e.g. `spec.jobs.0.schedulerPort: expected number`. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
-    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .map((issue) => {
+      const inner =
+        issue.code === "invalid_key" ? issue.issues.map((nested) => nested.message).join(", ") : "";
+      return `${issue.path.length ? issue.path.join(".") : "(root)"}: ${inner ? `invalid name: ${inner}` : issue.message}`;
+    })
     .join("; ");
 }
 

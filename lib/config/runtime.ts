@@ -3,9 +3,9 @@ import { ARCHITECTURES, type AwsConfig, type DeploymentConfig, type JobComponent
 
 /**
  * What a running function needs to know about its deployment, derived once from the configuration file.
- * In AWS it reaches the functions as the JSON environment variable `RUNTIME_CONFIG` (set by cdk/); in the
- * local stack it is built in-process. Lambda environment variables are capped at 4 KB in total, so this
- * holds names, not documents.
+ * In AWS everything but the generated table and bucket names is bundled into the function code at synth
+ * (see {@link bundledRuntimeConfig}); the two names come from `TABLE_NAME` and `BUCKET_NAME`. In the local
+ * stack it is built in-process.
  */
 export const queueSettingsSchema = z.object({
   /** The compute's name (`cpu`, `cpu-arm64`, the GPU family `g5`), plus `-spot` for the Spot queue of `capacity: both`. */
@@ -196,28 +196,53 @@ export function buildRuntimeConfig(
 }
 
 /**
- * The settings as `RUNTIME_CONFIG` carries them: queue fields at their schema default (amd64, on-demand)
- * are left out, as Lambda's environment is capped at 4 KB; {@link runtimeConfigFromEnv} restores them.
+ * The part of the runtime settings that the functions find in their own code: everything but the table
+ * and bucket names, which CloudFormation generates (they reach the functions as `TABLE_NAME` and
+ * `BUCKET_NAME`). Queues are named by {@link resourceNames}, which is how cdk/ names them, so nothing in
+ * here waits for a deploy-time value.
+ *
+ * Why in the code and not in the environment: Lambda caps a function's environment variables at 4 KB in
+ * total (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), and every component's
+ * variables, webhook, batchStatusRules and access globs pass that with a handful of components. An SSM
+ * parameter read at cold start would add a call, an IAM grant and a dependency on SSM at every cold start,
+ * and a standard parameter is capped at 4 KB too (advanced: 8 KB). In the bundle the settings change
+ * together with the code (a new asset hash, a new function version), so a function never runs with
+ * settings of another deploy.
  */
-export function runtimeConfigForEnvironment(config: RuntimeConfig): object {
-  return {
-    ...config,
-    queues: config.queues.map(({ architecture, capacity, ...queue }) => ({
-      ...queue,
-      ...(architecture === "amd64" ? {} : { architecture }),
-      ...(capacity === "onDemand" ? {} : { capacity }),
-    })),
-  };
+export function bundledRuntimeConfig(config: DeploymentConfig): string {
+  const { tableName: _table, bucketName: _bucket, ...bundled } = buildRuntimeConfig(config);
+  return JSON.stringify(bundled);
 }
 
-/** Reads `RUNTIME_CONFIG` from the environment once, failing at cold start with the field named. */
-export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
-  const text = env.RUNTIME_CONFIG;
-  if (!text) throw new Error("RUNTIME_CONFIG is not set");
-  const parsed = runtimeConfigSchema.safeParse(JSON.parse(text));
+/** The settings bundled into a function (cdk/bundling.ts `BUNDLED_CONFIG_GLOBAL`), if this code has them. */
+declare const __JOB_SCHEDULER_CONFIG__: string | undefined;
+function bundledConfigText(): string | undefined {
+  return typeof __JOB_SCHEDULER_CONFIG__ === "string" ? __JOB_SCHEDULER_CONFIG__ : undefined;
+}
+
+/**
+ * Reads the settings once, at cold start: the bundled part and `TABLE_NAME`/`BUCKET_NAME` from the
+ * environment. Fails with the missing or invalid field named.
+ */
+export function runtimeConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  bundled: string | undefined = bundledConfigText(),
+): RuntimeConfig {
+  if (!bundled) {
+    throw new Error(
+      "this code has no bundled deployment settings: cdk/ bundles them with esbuild's define (cdk/bundling.ts)",
+    );
+  }
+  const missing = ["TABLE_NAME", "BUCKET_NAME"].filter((name) => !env[name]);
+  if (missing.length) throw new Error(`${missing.join(" and ")} not set`);
+  const parsed = runtimeConfigSchema.safeParse({
+    ...JSON.parse(bundled),
+    tableName: env.TABLE_NAME,
+    bucketName: env.BUCKET_NAME,
+  });
   if (!parsed.success) {
     throw new Error(
-      `RUNTIME_CONFIG is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      `the bundled deployment settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   }
   return parsed.data;

@@ -73,7 +73,19 @@ export const jobComponentSchema = z.object({
   backoffLimit: z.number().int().min(0).default(0),
   notifications: z.object({ webhook: z.url() }).optional(),
   batchStatusRules: z.array(batchStatusRuleSchema).optional(),
-  variables: z.record(z.string(), z.string()).optional(),
+  /** Names starting with AWS_BATCH are AWS Batch's own: SubmitJob refuses them. */
+  variables: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")
+        .refine(
+          (name) => !name.startsWith("AWS_BATCH"),
+          "names starting with AWS_BATCH are reserved for AWS Batch",
+        ),
+      z.string(),
+    )
+    .optional(),
   retention: retentionSchema.prefault({}),
   local: localJobSchema.optional(),
 });

@@ -9,7 +9,9 @@ export function describeZodIssues(issues: readonly z.core.$ZodIssue[], max = 5):
       .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`))
       .join("")
       .replace(/^\./, "");
-    return `${path || "body"}: ${issue.message}`;
+    // A record key that fails (a variable name) carries its own reasons; say them.
+    const inner = issue.code === "invalid_key" ? issue.issues.map((nested) => nested.message).join(", ") : "";
+    return `${path || "body"}: ${inner ? `invalid name: ${inner}` : issue.message}`;
   });
   if (issues.length > max) parts.push(`and ${issues.length - max} more problems`);
   return parts.join("; ");

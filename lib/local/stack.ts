@@ -5,11 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import {
-  BatchClient,
-  DescribeJobDefinitionsCommand,
-  RegisterJobDefinitionCommand,
-} from "@aws-sdk/client-batch";
+import { BatchClient, DescribeJobDefinitionsCommand } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { buildJobDefinition } from "../batch/job-definition.js";
 import { loadConfigFile } from "../config/load.js";
@@ -99,8 +95,27 @@ function useLocalEndpoints(dynamo: string, s3: string, batch: string) {
   delete process.env.AWS_PROFILE;
 }
 
-/** Registers each component's job definition (the same shape cdk/ deploys) unless one is active. */
-async function registerJobDefinitions(config: DeploymentConfig, runtime: RuntimeConfig) {
+/**
+ * The tags CloudFormation puts on every resource it creates (a job definition among them); callers may
+ * not set `aws:` keys, so code that copies a definition's tags must leave these out.
+ */
+export function cloudFormationSystemTags(stackName: string, logicalId: string, region = REGION) {
+  return {
+    "aws:cloudformation:stack-name": stackName,
+    "aws:cloudformation:stack-id": `arn:aws:cloudformation:${region}:000000000000:stack/${stackName}/00000000-0000-4000-8000-000000000000`,
+    "aws:cloudformation:logical-id": logicalId,
+  };
+}
+
+/**
+ * Registers each component's job definition (the same shape cdk/ deploys) unless one is active, as the
+ * deployment does: with CloudFormation's system tags, so the local stack meets them where AWS has them.
+ */
+async function registerJobDefinitions(
+  config: DeploymentConfig,
+  runtime: RuntimeConfig,
+  batch: BatchEmulator,
+) {
   const client = new BatchClient({});
   for (const job of config.spec.jobs) {
     const component = runtime.components.find((candidate) => candidate.name === job.name)!;
@@ -118,7 +133,13 @@ async function registerJobDefinitions(config: DeploymentConfig, runtime: Runtime
       vcpus: 1,
       memoryMiB: 512,
     });
-    await client.send(new RegisterJobDefinitionCommand(definition as never));
+    batch.provisionJobDefinition(
+      definition,
+      cloudFormationSystemTags(
+        `${config.metadata.name}-job-scheduler`,
+        `JobsDefinition${job.name.replaceAll("-", "")}`,
+      ),
+    );
   }
 }
 
@@ -176,7 +197,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(batch);
     useLocalEndpoints(dynamo.url, s3.url, batch.url);
     await ensureTable(new DynamoDBClient({}), runtime.tableName);
-    await registerJobDefinitions(config, runtime);
+    await registerJobDefinitions(config, runtime, batch);
     const localEntrypoints = Object.fromEntries(
       config.spec.jobs.map((job) => [job.name, job.local!.command]),
     );

@@ -1,10 +1,12 @@
-import { BadRequestError } from "../api/errors.js";
+import { BadRequestError, InvalidRequestError } from "../api/errors.js";
 import type {
   BatchScheduleDescription,
   BatchStatus,
   JobScheduleDescription,
   JobStatus,
 } from "../api/schemas.js";
+import { largestSubmitJobBytes, SUBMIT_JOB_MAX_BYTES } from "../batch/submit-input.js";
+import type { ComponentSettings } from "../config/runtime.js";
 import {
   type EffectiveSpec,
   effectiveSpec,
@@ -56,10 +58,46 @@ function specsOf(
         }
         throw error;
       }
+      checkSubmitJobSize(deps, component, spec, { defaults, job: fields, position, count: jobs.length });
       cache.set(key, spec);
     }
     return spec;
   });
+}
+
+const SIZED_FIELDS = ["variables", "command", "args"] as const;
+
+/**
+ * A job whose SubmitJob request AWS Batch would refuse (over 30 KiB: its command, args and variables
+ * travel in the request) is a 422 naming the largest of those fields where the request set it, before
+ * anything is stored or submitted.
+ */
+function checkSubmitJobSize(
+  deps: ServiceDeps,
+  component: ComponentSettings,
+  spec: EffectiveSpec,
+  where: { defaults?: JobSpecInput; job: JobSpecInput; position: number; count: number },
+) {
+  const queue =
+    deps.runtime.queues.find((candidate) => candidate.key === spec.queueKey)?.queue ?? spec.queueKey;
+  const bytes = largestSubmitJobBytes(spec, { component, queue, bucket: deps.runtime.bucketName });
+  if (bytes <= SUBMIT_JOB_MAX_BYTES) return;
+  const sizes = SIZED_FIELDS.map((field) => ({
+    field,
+    bytes: Buffer.byteLength(JSON.stringify(spec[field] ?? ""), "utf8"),
+  })).sort((a, b) => b.bytes - a.bytes);
+  const { field, bytes: fieldBytes } = sizes[0]!;
+  const path =
+    where.job[field] !== undefined
+      ? `${where.count > 1 ? `jobScheduleDescriptions[${where.position}].` : ""}${field}`
+      : where.defaults?.[field] !== undefined
+        ? `defaultRadixJobComponentConfig.${field}`
+        : `${field} (from the job component's configuration)`;
+  throw new InvalidRequestError(
+    `${path}: this job's AWS Batch SubmitJob request would be up to ${bytes} bytes with its command, args ` +
+      `and variables, and AWS Batch refuses requests over 30 KiB (${SUBMIT_JOB_MAX_BYTES} bytes); ${field} ` +
+      `alone takes ${fieldBytes} bytes. Shorten it, or pass large data in the payload`,
+  );
 }
 
 interface Recorded {

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { loadConfigFile } from "#lib/config/load.js";
-import { buildRuntimeConfig } from "#lib/config/runtime.js";
-import { BUNDLE_TARGET, ESM_REQUIRE_BANNER } from "../../cdk/bundling.js";
+import { bundledRuntimeConfig } from "#lib/config/runtime.js";
+import { BUNDLE_TARGET, bundledConfigDefine, ESM_REQUIRE_BANNER } from "../../cdk/bundling.js";
 
 /**
  * Bundles each Lambda entry in functions/ as cdk/ does (esbuild, ESM, node22, minified, SDK included)
@@ -17,7 +17,8 @@ export async function benchBundles(): Promise<{ name: string; bytes: number; ini
   const entries = readdirSync("functions").filter((file) => file.endsWith(".ts"));
   const env = {
     ...process.env,
-    RUNTIME_CONFIG: JSON.stringify(buildRuntimeConfig(loadConfigFile("radixconfig.yaml"))),
+    TABLE_NAME: "sample-jobs",
+    BUCKET_NAME: "sample-payloads",
     COMPONENT: "compute",
     SUBMITTER_FUNCTION_NAME: "submitter",
     BATCH_LOG_GROUP: "/aws/batch/job",
@@ -41,6 +42,8 @@ export async function benchBundles(): Promise<{ name: string; bytes: number; ini
         // As cdk/constructs/job-scheduler-function.ts bundles them: ES module builds of the SDK first.
         mainFields: ["module", "main"],
         banner: { js: ESM_REQUIRE_BANNER },
+        // The deployment settings inside the code, as cdk/ bundles them.
+        define: bundledConfigDefine(bundledRuntimeConfig(loadConfigFile("radixconfig.yaml"))),
         logLevel: "silent",
       });
       const script = `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`;

@@ -65,6 +65,7 @@ let report: {
   pluginReports: { pluginName: string; violations: { ruleName: string; violatingConstructs: unknown[] }[] }[];
 };
 const templates = new Map<string, Resources>();
+const outputs = new Map<string, Record<string, { Value: unknown }>>();
 
 beforeAll(() => {
   const sample = loadConfigFile("radixconfig.yaml");
@@ -94,10 +95,9 @@ beforeAll(() => {
   }
   report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8"));
   for (const stack of stacks) {
-    templates.set(
-      stack.node.id,
-      JSON.parse(readFileSync(join(outdir, stack.templateFile), "utf8")).Resources,
-    );
+    const template = JSON.parse(readFileSync(join(outdir, stack.templateFile), "utf8"));
+    templates.set(stack.node.id, template.Resources);
+    outputs.set(stack.node.id, template.Outputs);
   }
 });
 
@@ -119,17 +119,34 @@ describe("cdk-nag AwsSolutions", () => {
 describe("an existing VPC with IAM auth, tracing and provisioned concurrency", () => {
   const resources = () => templates.get("ImportedNetwork")!;
 
-  it("creates no VPC, and an execute-api endpoint in the given subnets", () => {
+  it("creates no VPC, and an execute-api endpoint without private DNS in the given subnets", () => {
     expect(ofType(resources(), "AWS::EC2::VPC")).toEqual([]);
     const endpoints = ofType(resources(), "AWS::EC2::VPCEndpoint").map(([, endpoint]) => endpoint.Properties);
+    // Private DNS in somebody's VPC would clash with an endpoint that has it, or send every public API
+    // Gateway URL called from the VPC to this endpoint.
     expect(endpoints).toEqual([
       expect.objectContaining({
         VpcId: "vpc-0123456789abcdef0",
         ServiceName: "com.amazonaws.eu-north-1.execute-api",
         VpcEndpointType: "Interface",
+        PrivateDnsEnabled: false,
         SubnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
       }),
     ]);
+  });
+
+  it("gives the endpoint-specific API URL, which works without private DNS", () => {
+    const [endpointId] = ofType(resources(), "AWS::EC2::VPCEndpoint")[0]!;
+    const urls = Object.entries(outputs.get("ImportedNetwork")!)
+      .filter(([name]) => name.startsWith("ApiUrl"))
+      .map(([, output]) => flat(output.Value));
+    expect(urls).toHaveLength(2);
+    for (const url of urls)
+      expect(url).toMatch(
+        new RegExp(
+          `^https://<JobsApi\\w+>-<${endpointId}>\\.execute-api\\.eu-north-1\\.<AWS::URLSuffix>/prod/$`,
+        ),
+      );
   });
 
   it("runs Batch hosts in the given subnets; a family name is passed as a family", () => {
@@ -222,5 +239,11 @@ describe("an existing execute-api endpoint", () => {
     const [, api] = ofType(resources, "AWS::ApiGateway::RestApi")[0]!;
     expect(JSON.stringify(api.Properties.Policy)).toContain(`"aws:SourceVpce":"${ENDPOINT}"`);
     expect(api.Properties.EndpointConfiguration).toEqual({ Types: ["PRIVATE"], VpcEndpointIds: [ENDPOINT] });
+  });
+
+  it("gives both URL forms: whether that endpoint has private DNS is up to it", () => {
+    const values = Object.values(outputs.get("ImportedEndpoint")!).map((output) => flat(output.Value));
+    expect(values.some((url) => url.includes(`-${ENDPOINT}.execute-api.`))).toBe(true);
+    expect(values.some((url) => /^https:\/\/<JobsApi\w+>\.execute-api\./.test(url))).toBe(true);
   });
 });

@@ -178,6 +178,18 @@ describe("least privilege", () => {
     );
   });
 
+  it("a function that registers a revision for a new image tag may tag it on creation", () => {
+    for (const service of ["sample-api-compute", "sample-submitter"]) {
+      const tagging = statementsOf(service)
+        .filter((s) => list(s.Action).includes("batch:TagResource"))
+        .flatMap((s) => list(s.Resource).map(flat));
+      expect(tagging, service).toContain(
+        "arn:<AWS::Partition>:batch:eu-west-1:<AWS::AccountId>:job-definition/sample-compute:*",
+      );
+      expect(tagging, service).toContain("arn:<AWS::Partition>:batch:eu-west-1:<AWS::AccountId>:job/*");
+    }
+  });
+
   it("each background function gets only its own grants", () => {
     const submitter = actionsOf("sample-submitter");
     expect(submitter).toContain("batch:SubmitJob");
@@ -481,7 +493,7 @@ describe("events, functions and operations", () => {
     });
   });
 
-  it("every function is Node.js 22 on arm64 with RUNTIME_CONFIG naming the table, bucket and queue ARNs", () => {
+  it("every function is Node.js 22 on arm64 with the table and bucket names in its environment", () => {
     const functions = ofType("AWS::Lambda::Function");
     expect(functions.length).toBeGreaterThanOrEqual(4);
     for (const [, fn] of functions) {
@@ -491,22 +503,11 @@ describe("events, functions and operations", () => {
         Handler: "index.handler",
       });
       const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
-      const runtimeConfig = flat(variables.RUNTIME_CONFIG);
-      expect(runtimeConfig).toMatch(/"tableName":"<JobStateTable\w+>"/);
-      expect(runtimeConfig).toMatch(/"bucketName":"<PayloadsBucket\w+>"/);
-      expect(runtimeConfig).toMatch(/"queue":"<ComputeQueuecpu\w+\.JobQueueArn>"/);
+      expect(flat(variables.TABLE_NAME)).toMatch(/^<JobStateTable\w+>$/);
+      expect(flat(variables.BUCKET_NAME)).toMatch(/^<PayloadsBucket\w+>$/);
       expect(variables.POWERTOOLS_SERVICE_NAME).toMatch(/^sample-/);
-    }
-  });
-
-  it("RUNTIME_CONFIG stays under Lambda's 4 KB environment limit once ARNs are filled in", () => {
-    for (const [, fn] of ofType("AWS::Lambda::Function")) {
-      const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
-      // Each reference becomes a name or ARN of at most ~100 characters.
-      const size = Object.entries(variables)
-        .map(([name, value]) => name.length + flat(value).replace(/<[^>]+>/g, "x".repeat(100)).length)
-        .reduce((a, b) => a + b, 0);
-      expect(size).toBeLessThan(4096);
+      // The component settings are in the code (esbuild define), not in Lambda's 4 KB environment.
+      expect(variables.RUNTIME_CONFIG).toBeUndefined();
     }
   });
 
@@ -521,6 +522,20 @@ describe("events, functions and operations", () => {
         }),
       },
     });
+  });
+
+  it("work queues keep messages 7 days, their dead-letter queues 14 (longer, as SQS advises), and alarm when stalled", () => {
+    const queues = ofType("AWS::SQS::Queue").map(([, queue]) => queue.Properties);
+    const work = queues.filter((queue) => queue.RedrivePolicy !== undefined);
+    expect(work).toHaveLength(2);
+    for (const queue of work) expect(queue.MessageRetentionPeriod).toBe(7 * 24 * 3600);
+    const dead = queues.filter((queue) => queue.RedrivePolicy === undefined);
+    expect(dead.length).toBeGreaterThanOrEqual(4);
+    for (const queue of dead) expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    const stalled = ofType("AWS::CloudWatch::Alarm").filter(
+      ([, alarm]) => alarm.Properties.MetricName === "ApproximateAgeOfOldestMessage",
+    );
+    expect(stalled.map(([, alarm]) => alarm.Properties.Threshold)).toEqual([3600, 3600]);
   });
 
   it("the reconciler runs every 5 minutes", () => {

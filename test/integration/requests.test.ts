@@ -1,6 +1,6 @@
 import { DescribeJobsCommand, ListJobsCommand } from "@aws-sdk/client-batch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "./harness.js";
+import { finalJob, startTestStack, type TestStack } from "./harness.js";
 
 type Result = { status: string; message: string; reason?: string; code: number };
 
@@ -250,6 +250,74 @@ describe("bad requests", () => {
     await stack.api("POST", "/api/v1/jobs", { payload: megabyte });
     const after = await stack.api<unknown[]>("GET", "/api/v1/jobs");
     expect(after.body).toHaveLength(before.body.length);
+  });
+});
+
+describe("requests AWS Batch would refuse are a 422 naming the field, and nothing is stored", () => {
+  /** A string of `bytes` characters. */
+  const text = (bytes: number) => "x".repeat(bytes);
+  const cases: [string, string, unknown, string][] = [
+    [
+      "a variable named AWS_BATCH_*",
+      "/api/v1/jobs",
+      { variables: { AWS_BATCH_JOB_ID: "mine" } },
+      "variables.AWS_BATCH_JOB_ID: invalid name: names starting with AWS_BATCH are reserved",
+    ],
+    [
+      "an AWS_BATCH_* variable in one job of a batch",
+      "/api/v1/batches",
+      { jobScheduleDescriptions: [{}, { variables: { OK: "1", AWS_BATCH_CE_NAME: "x" } }] },
+      "jobScheduleDescriptions[1].variables.AWS_BATCH_CE_NAME",
+    ],
+    [
+      "an AWS_BATCH_* variable in the batch defaults",
+      "/api/v1/batches",
+      { defaultRadixJobComponentConfig: { variables: { AWS_BATCH_X: "1" } }, jobScheduleDescriptions: [{}] },
+      "defaultRadixJobComponentConfig.variables.AWS_BATCH_X",
+    ],
+    [
+      "a command that makes SubmitJob pass 30 KiB",
+      "/api/v1/jobs",
+      { command: ["sh", "-c", text(31_000)] },
+      "command: this job's AWS Batch SubmitJob request would be up to 3",
+    ],
+    [
+      "args that make one job of a batch pass 30 KiB",
+      "/api/v1/batches",
+      { jobScheduleDescriptions: [{}, { args: Array.from({ length: 40 }, () => text(800)) }] },
+      "jobScheduleDescriptions[1].args: this job's AWS Batch SubmitJob request would be up to",
+    ],
+    [
+      "variables in the batch defaults that pass 30 KiB",
+      "/api/v1/batches",
+      {
+        defaultRadixJobComponentConfig: { variables: { A: text(16_000), B: text(16_000) } },
+        jobScheduleDescriptions: [{}, {}],
+      },
+      "AWS Batch refuses requests over 30 KiB (30720 bytes); variables alone takes 32",
+    ],
+  ];
+
+  /** Everything stored: single jobs and batches. */
+  const stored = async () =>
+    (await stack.api<unknown[]>("GET", "/api/v1/jobs")).body.length +
+    (await stack.api<unknown[]>("GET", "/api/v1/batches")).body.length;
+
+  it.each(cases)("%s", async (_, path, body, words) => {
+    const before = await stored();
+    const response = await stack.api<Result>("POST", path, body);
+    expect(response.status).toBe(422);
+    expect(response.body).toMatchObject({ status: "Failure", code: 422, reason: "Invalid" });
+    expect(response.body.message).toContain(words);
+    expect(await stored()).toBe(before);
+  });
+
+  it("a job just under the limit is accepted, and AWS Batch (the emulator measures the request) takes it", async () => {
+    const response = await stack.api<{ name: string }>("POST", "/api/v1/jobs", {
+      variables: { A: text(14_000), B: text(14_000) },
+    });
+    expect(response.status).toBe(200);
+    expect((await finalJob(stack, response.body.name)).status).toBe("Succeeded");
   });
 });
 

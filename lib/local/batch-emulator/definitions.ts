@@ -10,6 +10,7 @@ import {
   retryStrategyOf,
   schedulingPriorityOf,
   stringList,
+  tagMap,
   timeoutOf,
   validateName,
 } from "./validation.js";
@@ -34,7 +35,11 @@ export class DefinitionRegistry {
     return jobDefinitionArn(this.naming, record.name, record.revision);
   }
 
-  register(input: Json, bodyBytes: number) {
+  /**
+   * RegisterJobDefinition. `systemTags` are the tags AWS itself puts on a definition (CloudFormation's
+   * `aws:cloudformation:*`): never accepted from a caller, only from {@link BatchEmulator.provisionJobDefinition}.
+   */
+  register(input: Json, bodyBytes: number, systemTags: Record<string, string> = {}) {
     const name = requireString(input, "jobDefinitionName");
     validateName(name, "jobDefinitionName");
     if (bodyBytes > LIMITS.jobDefinitionBytes)
@@ -71,11 +76,13 @@ export class DefinitionRegistry {
       if (!containers.some((entry) => isObject(entry) && entry.essential !== false))
         throw clientError("At least one container of the task must be essential");
     }
+    const tags = { ...tagMap(input.tags, "tags"), ...systemTags };
     retryStrategyOf(input.retryStrategy);
     timeoutOf(input.timeout);
     schedulingPriorityOf(input, "schedulingPriority");
     const revisions = this.byName.get(name) ?? [];
-    const { jobDefinitionName: _, ...body } = input;
+    const { jobDefinitionName: _, tags: _tags, ...rest } = input;
+    const body = Object.keys(tags).length ? { ...rest, tags } : rest;
     const record: DefinitionRecord = { name, revision: revisions.length + 1, status: "ACTIVE", body };
     revisions.push(record);
     this.byName.set(name, revisions);

@@ -148,5 +148,10 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
     },
     stats: () => stats.snapshot(),
     processCounts: () => Object.fromEntries(processCounts),
+    provisionJobDefinition: (input, systemTags) => {
+      const result = definitions.register(input, Buffer.byteLength(JSON.stringify(input)), systemTags);
+      saveSoon();
+      return result;
+    },
   };
 }

@@ -15,6 +15,7 @@ import {
   retryStrategyOf,
   schedulingPriorityOf,
   stringMap,
+  tagMap,
   timeoutOf,
   validateName,
 } from "./validation.js";
@@ -58,7 +59,7 @@ export function createJob(input: Json, bodyBytes: number, context: SubmitContext
     ...stringMap(body.parameters, "parameters"),
     ...stringMap(input.parameters, "parameters"),
   };
-  const tags = stringMap(input.tags, "tags");
+  const tags = tagMap(input.tags, "tags");
   const dependsOn = input.dependsOn;
   if (dependsOn !== undefined && dependsOn !== null && (!Array.isArray(dependsOn) || dependsOn.length > 20))
     throw clientError("dependsOn must be a list of at most 20 job dependencies");

@@ -83,6 +83,15 @@ export interface BatchEmulator {
    * ran exactly one process per attempt.
    */
   processCounts(): Record<string, number>;
+  /**
+   * Registers a job definition the way a deployment creates it, not as an API caller: as CloudFormation
+   * does, it carries `systemTags` (`aws:cloudformation:stack-name`, `…:stack-id`, `…:logical-id`), which
+   * RegisterJobDefinition refuses from callers. DescribeJobDefinitions then returns them, as AWS does.
+   */
+  provisionJobDefinition(
+    input: Record<string, unknown>,
+    systemTags: Record<string, string>,
+  ): { jobDefinitionName: string; jobDefinitionArn: string; revision: number };
 }
 
 export const STATUSES = [

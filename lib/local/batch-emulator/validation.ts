@@ -68,6 +68,30 @@ export function stringMap(value: unknown, field: string): Record<string, string>
   return value as Record<string, string>;
 }
 
+/**
+ * Resource tags as AWS Batch takes them (TagResource: at most 50, keys 1..128 characters, values up to
+ * 256). Keys starting with `aws:` (in any case) are reserved for AWS: CloudFormation puts
+ * `aws:cloudformation:*` tags on what it creates, and a caller that sends them back is refused
+ * (https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html: "You can't
+ * edit or delete tag keys or values with this prefix").
+ */
+export function tagMap(value: unknown, field: string): Record<string, string> | undefined {
+  const tags = stringMap(value, field);
+  if (!tags) return undefined;
+  const keys = Object.keys(tags);
+  if (keys.length > 50) throw clientError(`${field} can hold at most 50 tags (got ${keys.length})`);
+  for (const key of keys) {
+    if (/^aws:/i.test(key))
+      throw clientError(
+        `${field}: tag key ${key} is invalid; keys starting with "aws:" are reserved for AWS use and cannot be set by callers`,
+      );
+    if (key.length < 1 || key.length > 128)
+      throw clientError(`${field}: tag key ${key.slice(0, 140)} must be 1 to 128 characters`);
+    if (tags[key]!.length > 256) throw clientError(`${field}: the value of tag ${key} is longer than 256`);
+  }
+  return tags;
+}
+
 export function stringList(value: unknown, field: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.some((entry) => typeof entry !== "string"))

@@ -1,8 +1,10 @@
 import {
   BatchClient,
   ClientException,
+  DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   ListJobsCommand,
+  RegisterJobDefinitionCommand,
   ServerException,
   SubmitJobCommand,
 } from "@aws-sdk/client-batch";
@@ -59,5 +61,48 @@ describe("SubmitJob, exactly once", () => {
       .rejects(new ClientException({ message: "bad", $metadata: { httpStatusCode: 400 } }));
     await expect(gateway().submit(input)).rejects.toThrow("bad");
     expect(batch.commandCalls(SubmitJobCommand)).toHaveLength(1);
+  });
+});
+
+describe("a job definition revision for another image tag", () => {
+  const deployed = (tags: Record<string, string>) => ({
+    jobDefinitionName: "sample-compute",
+    jobDefinitionArn: "arn:aws:batch:eu-west-1:123456789012:job-definition/sample-compute:1",
+    revision: 1,
+    type: "container",
+    status: "ACTIVE",
+    tags,
+    ecsProperties: {
+      taskProperties: [{ containers: [{ name: "main", image: "repo/compute:1.0.0" }] }],
+    },
+  });
+
+  it("copies the deployed revision's tags except CloudFormation's aws: ones, which callers may not set", async () => {
+    batch.on(DescribeJobDefinitionsCommand).resolves({
+      jobDefinitions: [
+        deployed({
+          "aws:cloudformation:stack-name": "sample-job-scheduler",
+          "aws:cloudformation:logical-id": "JobsDefinitioncompute",
+          "AWS:Other": "x",
+          team: "ml",
+        }),
+      ],
+    });
+    batch.on(RegisterJobDefinitionCommand).resolves({ jobDefinitionName: "sample-compute", revision: 2 });
+    expect(await gateway().jobDefinitionFor("sample-compute", "repo/compute:2.0.0")).toBe("sample-compute:2");
+    const [call] = batch.commandCalls(RegisterJobDefinitionCommand);
+    expect(call!.args[0].input.tags).toEqual({ team: "ml" });
+    expect(call!.args[0].input.ecsProperties?.taskProperties?.[0]?.containers?.[0]?.image).toBe(
+      "repo/compute:2.0.0",
+    );
+  });
+
+  it("sends no tags at all when the deployed revision has only CloudFormation's", async () => {
+    batch.on(DescribeJobDefinitionsCommand).resolves({
+      jobDefinitions: [deployed({ "aws:cloudformation:stack-name": "sample-job-scheduler" })],
+    });
+    batch.on(RegisterJobDefinitionCommand).resolves({ jobDefinitionName: "sample-compute", revision: 2 });
+    await gateway().jobDefinitionFor("sample-compute", "repo/compute:2.0.0");
+    expect(batch.commandCalls(RegisterJobDefinitionCommand)[0]!.args[0].input.tags).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfigFile } from "#lib/config/load.js";
-import { buildRuntimeConfig } from "#lib/config/runtime.js";
+import { buildRuntimeConfig, bundledRuntimeConfig } from "#lib/config/runtime.js";
 import { deploymentConfigSchema } from "#lib/config/schema.js";
 import { firstForbidden, mayAct, principalMatches } from "#lib/domain/access.js";
 
@@ -15,12 +15,13 @@ describe("project access rules", () => {
     auth: { localTokens: { "secret-token-1": "alice" } },
   });
 
-  it("reach the functions through RUNTIME_CONFIG; local tokens never do", () => {
+  it("reach the functions in their bundled settings; local tokens never do", () => {
     const runtime = buildRuntimeConfig(config);
     expect(runtime.access).toEqual([
       { name: "team-a", submit: ["arn:aws:iam::123456789012:role/team-a-*"], stop: ["ops"] },
     ]);
     expect(JSON.stringify(runtime)).not.toContain("secret-token-1");
+    expect(bundledRuntimeConfig(config)).not.toContain("secret-token-1");
   });
 
   it("match principals by glob, and fall back from stop to submit", () => {

@@ -3,11 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfigFile, parseConfig } from "#lib/config/load.js";
-import {
-  buildRuntimeConfig,
-  runtimeConfigForEnvironment,
-  runtimeConfigFromEnv,
-} from "#lib/config/runtime.js";
+import { buildRuntimeConfig, bundledRuntimeConfig, runtimeConfigFromEnv } from "#lib/config/runtime.js";
 import { instanceArchitecture } from "#lib/config/schema.js";
 
 const write = (text: string) => {
@@ -132,13 +128,23 @@ describe("configuration file", () => {
       expect(instanceArchitecture(x86), x86).toBe("amd64");
   });
 
-  it("RUNTIME_CONFIG leaves default queue fields out and reads them back", () => {
+  it("the bundled settings and TABLE_NAME/BUCKET_NAME read back as the runtime settings", () => {
     const runtime = buildRuntimeConfig(loadConfigFile("radixconfig.yaml"));
-    const text = JSON.stringify(runtimeConfigForEnvironment(runtime));
-    expect(text).not.toContain('"architecture":"amd64"');
-    expect(text).not.toContain('"capacity":"onDemand"');
-    expect(text).toContain('"capacity":"spot"');
-    expect(runtimeConfigFromEnv({ RUNTIME_CONFIG: text })).toEqual(runtime);
+    const bundled = bundledRuntimeConfig(loadConfigFile("radixconfig.yaml"));
+    expect(bundled).not.toContain(runtime.tableName);
+    const env = { TABLE_NAME: runtime.tableName, BUCKET_NAME: runtime.bucketName };
+    expect(runtimeConfigFromEnv(env, bundled)).toEqual(runtime);
+  });
+
+  it("a function without bundled settings or without TABLE_NAME fails at cold start, saying which", () => {
+    const bundled = bundledRuntimeConfig(loadConfigFile("radixconfig.yaml"));
+    expect(() => runtimeConfigFromEnv({ TABLE_NAME: "t", BUCKET_NAME: "b" }, undefined)).toThrow(
+      /no bundled deployment settings/,
+    );
+    expect(() => runtimeConfigFromEnv({ BUCKET_NAME: "b" }, bundled)).toThrow("TABLE_NAME not set");
+    expect(() => runtimeConfigFromEnv({ TABLE_NAME: "t", BUCKET_NAME: "b" }, '{"app":"x"}')).toThrow(
+      /settings are invalid: queues/,
+    );
   });
 
   it.each([
@@ -191,6 +197,10 @@ describe("configuration file", () => {
     [
       "metadata: {name: app}\nspec: {jobs: [{name: a, schedulerPort: 1}]}\naws: {gpuFamilies: [{family: g5}]}",
       "aws.gpuFamilies.0.gpuTypes",
+    ],
+    [
+      "metadata: {name: app}\nspec: {jobs: [{name: a, schedulerPort: 1, variables: {AWS_BATCH_JOB_ID: x}}]}",
+      "spec.jobs.0.variables.AWS_BATCH_JOB_ID: invalid name: names starting with AWS_BATCH are reserved",
     ],
     ["spec: [", "not valid YAML"],
   ])("refuses an invalid file, naming the field (%#)", (text, field) => {

@@ -167,6 +167,49 @@ describe("local AWS Batch emulator", () => {
     expect(active.jobDefinitions?.map((d) => d.revision)).toEqual([1]);
   });
 
+  it("refuses aws: tag keys from callers, and describes a deployed definition with CloudFormation's tags", async () => {
+    const { client, emulator } = await start();
+    const definition = {
+      jobDefinitionName: "tagged",
+      type: "container" as const,
+      containerProperties: { image: "local", command: node("0") },
+    };
+    for (const key of ["aws:cloudformation:stack-name", "AWS:owner"]) {
+      await expect(
+        client.send(new RegisterJobDefinitionCommand({ ...definition, tags: { [key]: "x", team: "ml" } })),
+      ).rejects.toMatchObject({
+        name: "ClientException",
+        message: expect.stringMatching(/tag key .* is invalid; keys starting with "aws:" are reserved/),
+      });
+    }
+    await expect(
+      client.send(
+        new SubmitJobCommand({
+          jobName: "j",
+          jobQueue: QUEUE,
+          jobDefinition: "tagged",
+          tags: { "aws:x": "y" },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ClientException" });
+    emulator.provisionJobDefinition(
+      { ...definition, tags: { team: "ml" } },
+      { "aws:cloudformation:stack-name": "sample-job-scheduler", "aws:cloudformation:logical-id": "Def" },
+    );
+    const [described] = (
+      await client.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: "tagged" }))
+    ).jobDefinitions!;
+    expect(described!.tags).toEqual({
+      team: "ml",
+      "aws:cloudformation:stack-name": "sample-job-scheduler",
+      "aws:cloudformation:logical-id": "Def",
+    });
+    // Copying them into a new revision, as code that reuses a deployed definition might, is refused.
+    await expect(
+      client.send(new RegisterJobDefinitionCommand({ ...definition, tags: described!.tags })),
+    ).rejects.toMatchObject({ name: "ClientException" });
+  });
+
   it("runs a job as a local process with AWS's variables and its volume, with the events AWS sends", async () => {
     const { client, events, dataDir, emulator } = await start({
       env: { FROM_OPTIONS: "options", FROM_DEFINITION: "options-lose" },
