@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogChunk } from "#lib/api/log-chunk.js";
 import type { JobStatus } from "#lib/api/schemas.js";
@@ -63,7 +64,6 @@ function bin(args: string[], env: Record<string, string>) {
   });
 }
 
-const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "");
 
 describe("job-scheduler CLI against the local stack", () => {
   it("submit --wait of a succeeding batch exits 0 (the package's bin, as a pipeline runs it)", async () => {
@@ -150,7 +150,7 @@ describe("job-scheduler CLI against the local stack", () => {
       jobScheduleDescriptions: [1, 2, 3].map((n) => ({ payload: `{"sleepSeconds": ${n * 0.3}}` })),
     });
     const watched = await cli(["watch", batch.body.name, "--interval", "150"], { tty: true });
-    const screen = stripAnsi(watched.stderr);
+    const screen = stripVTControlCharacters(watched.stderr);
     expect(screen).toMatch(/\[[█░]+\] \d\/3 \| .*(Running|Waiting) \d.* jobs\/s \| ETA /);
     expect(screen).toMatch(/Succeeded \[█+\] 3\/3 \| Succeeded 3 \| [\d.]+ jobs\/s \| ETA 0s/);
     expect(watched.stdout).toContain(`${batch.body.name} Succeeded: 3/3 ended (Succeeded 3)`);
