@@ -64,7 +64,6 @@ function bin(args: string[], env: Record<string, string>) {
   });
 }
 
-
 describe("job-scheduler CLI against the local stack", () => {
   it("submit --wait of a succeeding batch exits 0 (the package's bin, as a pipeline runs it)", async () => {
     const file = join(files, "ok.jsonl");
