@@ -6,7 +6,10 @@ import { stripVTControlCharacters } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogChunk } from "#lib/api/log-chunk.js";
 import type { JobStatus } from "#lib/api/schemas.js";
+import { ApiClient } from "#lib/cli/client.js";
 import { EXIT, run } from "#lib/cli/main.js";
+import { startConsoleProxy } from "#lib/cli/proxy.js";
+import { sigV4Signer } from "#lib/cli/sign.js";
 import { finalJob, startTestStack, type TestStack } from "./harness.js";
 import { startSigV4Verifier } from "./sigv4-verifier.js";
 
@@ -229,6 +232,33 @@ describe("job-scheduler CLI against the local stack", () => {
       expect(JSON.parse(result.stdout).name).toBe(job.name);
       expect(result.code).toBe(EXIT.ok);
     } finally {
+      await verifier.close();
+    }
+  });
+
+  it("`console` serves the console through a local proxy that signs each request the browser makes", async () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const verifier = await startSigV4Verifier({ AKIDEXAMPLE: secret }, () => []);
+    const signer = sigV4Signer({
+      region: "eu-west-1",
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: secret },
+    });
+    const proxy = await startConsoleProxy(new ApiClient({ url: `${verifier.url}/prod`, signer }), 0);
+    try {
+      const origin = new URL(proxy.url).origin;
+      const home = await fetch(`${origin}/`, { redirect: "manual" });
+      expect(home.headers.get("location")).toBe("/api/v1/console");
+      const listed = await fetch(`${origin}/api/v1/batches?limit=25&status=Running`);
+      expect(listed.status).toBe(200);
+      await expect(listed.json()).resolves.toEqual([]);
+      const stop = await fetch(`${origin}/api/v1/jobs/some-job/stop`, { method: "POST" });
+      expect(stop.status).toBe(200);
+      expect(verifier.verdicts.map(({ method, path, valid }) => ({ method, path, valid }))).toEqual([
+        { method: "GET", path: "/prod/api/v1/batches?limit=25&status=Running", valid: true },
+        { method: "POST", path: "/prod/api/v1/jobs/some-job/stop", valid: true },
+      ]);
+    } finally {
+      await new Promise((resolve) => proxy.server.close(resolve));
       await verifier.close();
     }
   });

@@ -1,4 +1,4 @@
-import { html, nothing } from "lit";
+import { css, html, nothing } from "lit";
 import type { BatchStatus, JobStatus } from "./api.js";
 import { BAR_ORDER, duration, isFinal, shortJobName, when, whyWaiting } from "./format.js";
 import { shared } from "./styles.js";
@@ -17,7 +17,14 @@ export class BatchView extends View {
   batch: BatchStatus | undefined;
   /** nextTokens of the pages before the current one ("" for the first). */
   tokens: string[] = [];
-  static override styles = [shared];
+  static override styles = [
+    shared,
+    css`
+      js-progress {
+        width: 28rem;
+      }
+    `,
+  ];
 
   protected override async refresh() {
     this.batch = (await api.batch(this.name, PAGE_SIZE, this.tokens.at(-1) || undefined)).body;
