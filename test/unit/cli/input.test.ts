@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { timeArgument } from "#lib/cli/context.js";
 import { buildSubmission, InputError, readDocument } from "#lib/cli/input.js";
-import { timeArgument } from "#lib/cli/main.js";
 
 describe("what `job-scheduler submit` sends", () => {
   it("a JSON object is a job, and flags override its fields", () => {
