@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -15,6 +15,9 @@ let browser: BrowserContext;
 let profile: string;
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it when missing)`);
+  }
   mkdirSync(SHOTS, { recursive: true });
   profile = mkdtempSync(join(tmpdir(), "job-scheduler-chromium-"));
   [stack, browser] = await Promise.all([
