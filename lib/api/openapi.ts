@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import * as z from "zod";
 import { listQuerySchema, NEXT_TOKEN_HEADER } from "./list-query.js";
+import { logChunkSchema } from "./log-chunk.js";
 import {
   batchScheduleDescriptionSchema,
   batchStatusSchema,
@@ -293,6 +294,35 @@ export function buildOpenApiDocument(serverUrl = "/") {
     summary: "Run one ended job of a batch again (beyond Radix)",
     request: { params: batchName.extend(jobName.shape) },
     responses: { ...ok("The restarted job", jobStatusSchema), ...errors(400, ...AUTH_ERRORS, 404, 500) },
+  });
+
+  registry.registerPath({
+    method: "get",
+    path: "/jobs/{jobName}/logs/follow",
+    operationId: "followJobLogs",
+    tags: ["Job"],
+    summary: "Follow the job's output: new lines since a cursor (beyond Radix)",
+    description:
+      "Poll with the cursor of the previous answer to get only newer lines; without `attempt` the follow moves on to later attempts. Stop when `final` is true.",
+    request: {
+      params: jobName,
+      query: z.object({
+        cursor: z.string().optional().meta({ description: "From the previous answer; absent: start" }),
+        tail: z.number().int().min(0).optional().meta({ description: "Starting: only the last N lines" }),
+        attempt: z.number().int().min(0).optional().meta({ description: "Only this attempt (podIndex)" }),
+      }),
+    },
+    responses: { ...ok("New lines and the next cursor", logChunkSchema), ...errors(400, 404, 422, 500) },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/console",
+    operationId: "getConsole",
+    tags: ["Console"],
+    summary: "The web console for people (HTML; beyond Radix)",
+    responses: {
+      200: { description: "The console page", content: { "text/html": { schema: z.string() } } },
+    },
   });
 
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -21,6 +21,7 @@ import { getBatch, getJob, getJobInBatch, listBatches, listJobs } from "../servi
 import { changeBatchPriority, changeJobPriority, restartBatch, restartJob } from "../service/rerun.js";
 import type { BatchRecord } from "../store/job-store.js";
 import { renderApiPage } from "./api-page.js";
+import { CONSOLE_PATH, consoleRoutes } from "./console-routes.js";
 import { radixErrorHandler } from "./error-handler.js";
 import { describeZodIssues, parseBody, pathParameter, queryInteger } from "./parse.js";
 import { principalOf } from "./principal.js";
@@ -37,7 +38,7 @@ type Event = APIGatewayProxyEvent;
 /** A route's work, given the request's own deps (its correlated logger) and its caller. */
 type Handler = (event: Event, deps: ServiceDeps, caller: Caller) => Promise<unknown>;
 
-const PUBLIC_PATHS = new Set(["/api/v1/openapi.json", "/api/v1/docs"]);
+const PUBLIC_PATHS = new Set(["/api/v1/openapi.json", "/api/v1/docs", CONSOLE_PATH]);
 
 /** The largest page of a batch's jobs one GET returns. */
 const MAX_PAGE = 10_000;
@@ -271,6 +272,7 @@ export function apiRoutes(
       path: "/api/v1/batches/{batchName}/jobs/{jobName}/restart",
       run: changing(ofBatch, (e, deps) => restartJob(deps, component, jobInBatch(e))),
     },
+    ...consoleRoutes(component),
   ];
 }
 
