@@ -15,13 +15,21 @@ async function main() {
       "status-only": { type: "boolean", default: false },
     },
   });
+  // Read before the stack points the SDK at its own emulators (it sets these variables for its processes).
+  const endpoints = {
+    dynamodb: process.env.AWS_ENDPOINT_URL_DYNAMODB || undefined,
+    s3: process.env.AWS_ENDPOINT_URL_S3 || undefined,
+  };
   const stack = await startLocalStack({
+    endpoints,
     configFile: values.config,
     dataDir: values.data,
     port: values.port === undefined ? undefined : Number(values.port),
     batch: { mode: values["status-only"] ? "status-only" : "run" },
   });
   console.log(`job scheduler local stack (data: ${stack.dataDir})`);
+  if (endpoints.dynamodb) console.log(`  DynamoDB: ${endpoints.dynamodb} (AWS_ENDPOINT_URL_DYNAMODB)`);
+  if (endpoints.s3) console.log(`  S3: ${endpoints.s3} (AWS_ENDPOINT_URL_S3)`);
   for (const [component, url] of Object.entries(stack.urls))
     console.log(`  ${component}: ${url}/api/v1/jobs`);
   console.log(`  events seen by the handler: ${stack.dataDir}/batch/events.ndjson`);

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { BatchClient, DescribeJobDefinitionsCommand } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { buildJobDefinition } from "../batch/job-definition.js";
 import { loadConfigFile } from "../config/load.js";
 import { buildRuntimeConfig, type RuntimeConfig } from "../config/runtime.js";
@@ -44,6 +45,12 @@ export interface LocalStackOptions {
   config?: DeploymentConfig;
   /** Keeps state across restarts; default: a new temporary folder. */
   dataDir?: string;
+  /**
+   * DynamoDB and S3 endpoints to use instead of starting dynalite and s3rver (DynamoDB Local, LocalStack,
+   * moto_server): the table and bucket are created there when missing. `npm start` takes them from
+   * `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_S3`.
+   */
+  endpoints?: { dynamodb?: string; s3?: string };
   /** Overrides the first component's schedulerPort (env PORT); 0 picks a free port. */
   port?: number;
   /** Every component on a free port (tests run several stacks side by side). */
@@ -95,6 +102,7 @@ function useLocalEndpoints(dynamo: string, s3: string, batch: string) {
   delete process.env.AWS_PROFILE;
 }
 
+<<<<<<< HEAD
 /**
  * The tags CloudFormation puts on every resource it creates (a job definition among them); callers may
  * not set `aws:` keys, so code that copies a definition's tags must leave these out.
@@ -116,6 +124,20 @@ async function registerJobDefinitions(
   runtime: RuntimeConfig,
   batch: BatchEmulator,
 ) {
+=======
+/** Creates the bucket on an endpoint the caller brought (s3rver is started with it). */
+async function ensureBucket(bucket: string) {
+  const client = new S3Client({ forcePathStyle: true });
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}
+
+/** Registers each component's job definition (the same shape cdk/ deploys) unless one is active. */
+async function registerJobDefinitions(config: DeploymentConfig, runtime: RuntimeConfig) {
+>>>>>>> main
   const client = new BatchClient({});
   for (const job of config.spec.jobs) {
     const component = runtime.components.find((candidate) => candidate.name === job.name)!;
@@ -169,10 +191,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const running of started.reverse()) await running.close();
   };
   try {
-    const dynamo = await startDynamo(dataDir);
-    started.push(dynamo);
-    const s3 = await startS3(dataDir, [runtime.bucketName]);
-    started.push(s3);
+    const dynamo = options.endpoints?.dynamodb
+      ? { url: options.endpoints.dynamodb }
+      : await startDynamo(dataDir).then((running) => {
+          started.push(running);
+          return running;
+        });
+    const s3 = options.endpoints?.s3
+      ? { url: options.endpoints.s3 }
+      : await startS3(dataDir, [runtime.bucketName]).then((running) => {
+          started.push(running);
+          return running;
+        });
     let deps: ServiceDeps | undefined;
     let onEvent: (event: unknown) => Promise<unknown> = async () => undefined;
     const batch = await startBatchEmulator({
@@ -197,7 +227,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(batch);
     useLocalEndpoints(dynamo.url, s3.url, batch.url);
     await ensureTable(new DynamoDBClient({}), runtime.tableName);
+<<<<<<< HEAD
     await registerJobDefinitions(config, runtime, batch);
+=======
+    if (options.endpoints?.s3) await ensureBucket(runtime.bucketName);
+    await registerJobDefinitions(config, runtime);
+>>>>>>> main
     const localEntrypoints = Object.fromEntries(
       config.spec.jobs.map((job) => [job.name, job.local!.command]),
     );

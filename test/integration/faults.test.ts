@@ -231,6 +231,71 @@ describe("faults everywhere at once", () => {
   }, 400_000);
 });
 
+describe("stops racing new runs, with every fault on", () => {
+  it("a stop wins over priority changes, restarts and retries beyond 10: each stopped job ends Stopped, with no process started after its stop", async () => {
+    /** Each job stopped, and when the stop was answered (the stop was recorded before that). */
+    const stops = new Map<string, number>();
+    const stop = async (name: string) => {
+      const answer = await stack.api("POST", `/api/v1/jobs/${name}/stop`);
+      // 400: it ended before the stop (then its own final status stands); anything else is a failure.
+      expect([200, 400], JSON.stringify(answer.body)).toContain(answer.status);
+      if (answer.status === 200) stops.set(name, Date.now());
+    };
+    const createBatch = (key: string, body: unknown) => create<BatchStatus>("/api/v1/batches", body, key);
+
+    // Priority changes: 24 sleepers on 8 slots, so most wait in Batch; each is raised, then stopped.
+    const sleepers = await createBatch("race-priority", {
+      jobScheduleDescriptions: Array.from({ length: 24 }, () => ({ payload: '{"sleepSeconds": 3}' })),
+    });
+    // Restarts: 8 jobs that fail at once, restarted then stopped.
+    const failing = await createBatch("race-restart", {
+      defaultRadixJobComponentConfig: { backoffLimit: 0 },
+      jobScheduleDescriptions: Array.from({ length: 8 }, () => ({ payload: '{"exitCode": 1}' })),
+    });
+    // Retries beyond Batch's 10 attempts: stopped once their first run's 10 attempts are spent.
+    const retrying = await createBatch("race-retry", {
+      defaultRadixJobComponentConfig: { backoffLimit: 30 },
+      jobScheduleDescriptions: Array.from({ length: 4 }, () => ({ payload: '{"exitCode": 1}' })),
+    });
+
+    for (const job of sleepers.jobStatuses.slice(8)) {
+      await stack.api("PATCH", `/api/v1/jobs/${job.name}`, { priority: 900 });
+      await stop(job.name);
+    }
+    for (const job of failing.jobStatuses)
+      await eventually(async () => (await getJob(job.name)).status === "Failed", 120_000);
+    for (const job of failing.jobStatuses) {
+      await stack.api("POST", `/api/v1/jobs/${job.name}/restart`);
+      await stop(job.name);
+    }
+    for (const job of retrying.jobStatuses) {
+      await eventually(async () => (await getJob(job.name)).podStatuses.length >= 10, 120_000);
+      await stop(job.name);
+    }
+    expect(stops.size).toBeGreaterThan(20);
+
+    const finals = await eventually(
+      async () => {
+        const all = await Promise.all([...stops.keys()].map(getJob));
+        return all.every((job) => FINAL.includes(job.status)) ? all : undefined;
+      },
+      150_000,
+      "every stopped job to end",
+    );
+    for (const job of finals) {
+      expect({ name: job.name, status: job.status }).toEqual({ name: job.name, status: "Stopped" });
+      // Times are whole seconds: a start in a later second than the stop's answer is a run after the stop.
+      const stoppedSecond = Math.floor(stops.get(job.name)! / 1000) * 1000;
+      const late = job.podStatuses.filter(
+        (pod) => pod.startTime !== null && Date.parse(pod.startTime) > stoppedSecond,
+      );
+      expect({ name: job.name, late }).toEqual({ name: job.name, late: [] });
+    }
+  }, 400_000);
+});
+
+const getJob = async (name: string) => (await stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)).body;
+
 /** The last status of each job's and batch's product events, checking that each event follows the last. */
 function productEventChains() {
   const lines = readFileSync(join(stack.dataDir, "product-events.ndjson"), "utf8").trim().split("\n");

@@ -1,48 +1,42 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyObservation } from "#lib/domain/job-state.js";
-import { ensureTable, type RunningEmulator, startDynamo } from "#lib/local/storage-emulators.js";
+import { ensureTable } from "#lib/local/storage-emulators.js";
 import { countsOf } from "#lib/service/views.js";
 import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 import { type BatchRecord, SHARD_SIZE, shardOf } from "#lib/store/job-store.js";
+import { dynamoEndpoints } from "#test/support/dynamo-endpoints.js";
 
-let dynamo: RunningEmulator;
-let store: DynamoJobStore;
-let dir: string;
+/**
+ * The DynamoDB store's contract suite, run against dynalite and, when installed, moto_server (a second,
+ * independent DynamoDB implementation): what the product relies on holds on both.
+ */
+describe.each(dynamoEndpoints())("DynamoJobStore on $name", (endpoint) => {
+  let store: DynamoJobStore;
+  let close: (() => Promise<void>) | undefined;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "store-test-"));
-  dynamo = await startDynamo(dir);
-  const client = new DynamoDBClient({
-    endpoint: dynamo.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
+  beforeAll(async () => {
+    const started = await endpoint.start();
+    close = started.close;
+    await ensureTable(started.client, "jobs");
+    store = new DynamoJobStore(
+      DynamoDBDocumentClient.from(started.client, { marshallOptions: { removeUndefinedValues: true } }),
+      "jobs",
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await close?.();
   });
-  await ensureTable(client, "jobs");
-  store = new DynamoJobStore(
-    DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-    "jobs",
-  );
-});
-afterAll(async () => {
-  await dynamo?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
-const batch = (name: string, size: number): BatchRecord => ({
-  name,
-  component: "compute",
-  batchType: "batch",
-  created: Date.parse("2024-01-01T00:00:00Z"),
-  size,
-  groupCount: 1,
-});
+  const batch = (name: string, size: number): BatchRecord => ({
+    name,
+    component: "compute",
+    batchType: "batch",
+    created: Date.parse("2024-01-01T00:00:00Z"),
+    size,
+    groupCount: 1,
+  });
 
-describe("DynamoJobStore", () => {
   it("records a batch in shards of 100 with every job Waiting", async () => {
     const name = "batch-compute-20240101000000-aaaaaaaa";
     await store.createBatch(
@@ -58,44 +52,49 @@ describe("DynamoJobStore", () => {
     expect(shards[2]!.entries.get(49)?.jobId).toBe("id-249");
   });
 
-  it("concurrent transitions of one shard keep its counters exact, and a stale version loses", async () => {
-    const name = "batch-compute-20240101000000-bbbbbbbb";
-    await store.createBatch(batch(name, 100), [], []);
-    const shard = await store.getShard(name, 0);
-    const writes = [...shard!.entries].map(async ([slot, entry]) => {
-      const next = applyObservation(
-        entry,
-        { run: 1, batchJobId: `x:${slot}`, batchStatus: "RUNNING", attempts: [], startedAt: 5 },
-        10,
-      )!;
-      const result = await store.writeEntries({
+  // moto applies concurrent updates of one item (the shard's index) as whole-item read and write, so
+  // some of 100 simultaneous index moves are lost there; its conditions still hold (tested below).
+  it.skipIf(!endpoint.atomicItemUpdates)(
+    "concurrent transitions of one shard keep its counters exact, and a stale version loses",
+    async () => {
+      const name = "batch-compute-20240101000000-bbbbbbbb";
+      await store.createBatch(batch(name, 100), [], []);
+      const shard = await store.getShard(name, 0);
+      const writes = [...shard!.entries].map(async ([slot, entry]) => {
+        const next = applyObservation(
+          entry,
+          { run: 1, batchJobId: `x:${slot}`, batchStatus: "RUNNING", attempts: [], startedAt: 5 },
+          10,
+        )!;
+        const result = await store.writeEntries({
+          batchName: name,
+          shard: 0,
+          entries: [{ slot, next, expectedVersion: entry.v, previousStatus: entry.status }],
+        });
+        return result.written[0];
+      });
+      expect((await Promise.all(writes)).every(Boolean)).toBe(true);
+      const after = await store.getShard(name, 0);
+      expect(after!.counts).toEqual({ Running: 100 });
+      const { slot } = shardOf(3);
+      const stale = shard!.entries.get(slot)!;
+      const lost = await store.writeEntries({
         batchName: name,
         shard: 0,
-        entries: [{ slot, next, expectedVersion: entry.v, previousStatus: entry.status }],
+        entries: [
+          {
+            slot,
+            next: { ...stale, v: stale.v + 1, status: "Succeeded" },
+            expectedVersion: stale.v,
+            previousStatus: stale.status,
+          },
+        ],
       });
-      return result.written[0];
-    });
-    expect((await Promise.all(writes)).every(Boolean)).toBe(true);
-    const after = await store.getShard(name, 0);
-    expect(after!.counts).toEqual({ Running: 100 });
-    const { slot } = shardOf(3);
-    const stale = shard!.entries.get(slot)!;
-    const lost = await store.writeEntries({
-      batchName: name,
-      shard: 0,
-      entries: [
-        {
-          slot,
-          next: { ...stale, v: stale.v + 1, status: "Succeeded" },
-          expectedVersion: stale.v,
-          previousStatus: stale.status,
-        },
-      ],
-    });
-    expect(lost.written).toEqual([false]);
-    const counts = (await store.getShard(name, 0))!.counts;
-    expect([counts.Running, counts.Succeeded ?? 0]).toEqual([100, 0]);
-  });
+      expect(lost.written).toEqual([false]);
+      const counts = (await store.getShard(name, 0))!.counts;
+      expect([counts.Running, counts.Succeeded ?? 0]).toEqual([100, 0]);
+    },
+  );
 
   it("a write for a deleted batch does not bring it back", async () => {
     const name = "batch-compute-20240101000000-cccccccc";
