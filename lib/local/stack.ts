@@ -102,7 +102,16 @@ function useLocalEndpoints(dynamo: string, s3: string, batch: string) {
   delete process.env.AWS_PROFILE;
 }
 
-<<<<<<< HEAD
+/** Creates the bucket on an endpoint the caller brought (s3rver is started with it). */
+async function ensureBucket(bucket: string) {
+  const client = new S3Client({ forcePathStyle: true });
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}
+
 /**
  * The tags CloudFormation puts on every resource it creates (a job definition among them); callers may
  * not set `aws:` keys, so code that copies a definition's tags must leave these out.
@@ -124,20 +133,6 @@ async function registerJobDefinitions(
   runtime: RuntimeConfig,
   batch: BatchEmulator,
 ) {
-=======
-/** Creates the bucket on an endpoint the caller brought (s3rver is started with it). */
-async function ensureBucket(bucket: string) {
-  const client = new S3Client({ forcePathStyle: true });
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  }
-}
-
-/** Registers each component's job definition (the same shape cdk/ deploys) unless one is active. */
-async function registerJobDefinitions(config: DeploymentConfig, runtime: RuntimeConfig) {
->>>>>>> main
   const client = new BatchClient({});
   for (const job of config.spec.jobs) {
     const component = runtime.components.find((candidate) => candidate.name === job.name)!;
@@ -227,12 +222,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(batch);
     useLocalEndpoints(dynamo.url, s3.url, batch.url);
     await ensureTable(new DynamoDBClient({}), runtime.tableName);
-<<<<<<< HEAD
-    await registerJobDefinitions(config, runtime, batch);
-=======
     if (options.endpoints?.s3) await ensureBucket(runtime.bucketName);
-    await registerJobDefinitions(config, runtime);
->>>>>>> main
+    await registerJobDefinitions(config, runtime, batch);
     const localEntrypoints = Object.fromEntries(
       config.spec.jobs.map((job) => [job.name, job.local!.command]),
     );
