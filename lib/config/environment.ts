@@ -213,14 +213,17 @@ function resolveSchedules(
       ...(entry.job !== undefined ? { job: entry.job } : {}),
     });
   };
-  cron?.schedules.forEach((expression, index) =>
-    add({ cron: expression, timeZone: cron.timeZone, concurrencyPolicy: cron.concurrency }, `cron-${index}`, [
-      ...cronAt,
-      "schedules",
-      index,
-    ]),
-  );
-  entries.forEach((entry, index) => add(entry, entry.name ?? `schedule-${index}`, [...entriesAt, index]));
+  for (const [index, expression] of (cron?.schedules ?? []).entries()) {
+    const where = [...cronAt, "schedules", index];
+    add(
+      { cron: expression, timeZone: cron?.timeZone, concurrencyPolicy: cron?.concurrency },
+      `cron-${index}`,
+      where,
+    );
+  }
+  for (const [index, entry] of entries.entries()) {
+    add(entry, entry.name ?? `schedule-${index}`, [...entriesAt, index]);
+  }
   return schedules;
 }
 
