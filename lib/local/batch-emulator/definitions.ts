@@ -1,5 +1,6 @@
 import { clientError } from "./errors.js";
 import { jobDefinitionArn, type Naming } from "./paths.js";
+import { secretList } from "./task-spec.js";
 import {
   environmentList,
   isObject,
@@ -162,4 +163,5 @@ function parseRef(ref: string): { name: string; revision?: number } {
 function checkContainer(container: Json, at: string) {
   stringList(container.command, `${at}.command`);
   environmentList(container.environment, `${at}.environment`);
+  secretList(container.secrets, `${at}.secrets`);
 }
