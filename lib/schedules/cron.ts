@@ -139,3 +139,10 @@ export function eventBridgeExpression(schedule: string, timeZone = "UTC"): strin
 export function nextRun(schedule: string, timeZone: string, after: Date): Date {
   return parsed(schedule, timeZone, after).next().toDate();
 }
+
+/** The latest run at or before `at`. */
+export function previousRun(schedule: string, timeZone: string, at: Date): Date {
+  return parsed(schedule, timeZone, new Date(at.getTime() + 1))
+    .prev()
+    .toDate();
+}
