@@ -1,6 +1,6 @@
 import { clientError } from "./errors.js";
 import { jobDefinitionArn, type Naming } from "./paths.js";
-import { secretList } from "./task-spec.js";
+import { secretList, volumesOf } from "./task-spec.js";
 import {
   environmentList,
   isObject,
@@ -51,7 +51,10 @@ export class DefinitionRegistry {
       throw clientError(
         "A container job definition needs exactly one of containerProperties or ecsProperties",
       );
-    if (container) checkContainer(container, "containerProperties");
+    if (container) {
+      checkContainer(container, "containerProperties");
+      volumesOf(container.volumes);
+    }
     if (ecs) {
       const tasks = ecs.taskProperties;
       if (!Array.isArray(tasks) || tasks.length !== 1 || !isObject(tasks[0]))
@@ -71,6 +74,7 @@ export class DefinitionRegistry {
       });
       if (!containers.some((entry) => isObject(entry) && entry.essential !== false))
         throw clientError("At least one container of the task must be essential");
+      volumesOf(tasks[0].volumes);
     }
     retryStrategyOf(input.retryStrategy);
     timeoutOf(input.timeout);

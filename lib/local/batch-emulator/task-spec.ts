@@ -101,7 +101,7 @@ export function secretList(value: unknown, at: string): { name: string; valueFro
  * or root directory, under the emulator's data dir). Refuses what RegisterJobDefinition refuses: an access
  * point with a root directory other than /, IAM authorization or an access point without transit encryption.
  */
-function volumesOf(list: unknown) {
+export function volumesOf(list: unknown) {
   const volumes: string[] = [];
   const sharedVolumes: Record<string, string> = {};
   for (const volume of (Array.isArray(list) ? list : []).filter(isObject)) {
