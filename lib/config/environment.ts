@@ -278,6 +278,16 @@ export function resolveJobComponent(
       });
   }
 
+  const variables = job.variables || env?.variables ? { ...job.variables, ...env?.variables } : undefined;
+  secrets.forEach((name, at) => {
+    if (variables && name in variables)
+      ctx.addIssue({
+        code: "custom",
+        path: [...jobAt, "secrets", at],
+        message: `'${name}' is also a variable; an environment variable is either a secret or a plain value`,
+      });
+  });
+
   const volumeMounts: VolumeMount[] = [];
   const paths = new Set<string>();
   for (const { mount, from, index: at } of mergeVolumeMounts(job.volumeMounts, env?.volumeMounts)) {
@@ -302,8 +312,6 @@ export function resolveJobComponent(
   const webhook = env?.notifications?.webhook ?? job.notifications?.webhook;
   const runtime = { ...job.runtime, ...env?.runtime };
   const resources = !isEmpty(env?.resources) ? env?.resources : job.resources;
-  const variables = job.variables || env?.variables ? { ...job.variables, ...env?.variables } : undefined;
-
   const resolved: JobComponentConfig = {
     name: job.name,
     imageTagName: env?.imageTagName || job.imageTagName || "latest",
