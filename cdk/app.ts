@@ -5,14 +5,15 @@ import { JobSchedulerStack } from "./stack.js";
 
 /**
  * The CDK app: one stack from the configuration file that cdk.json's context `configFile` names
- * (override with `-c configFile=other.yaml`). cdk-nag's AwsSolutions checks run on every synth; each
+ * (override with `-c configFile=other.yaml`), for the Radix environment `aws.environment` names (override
+ * with `-c environment=prod`). cdk-nag's AwsSolutions checks run on every synth; each
  * acknowledged rule carries its reason next to the resource.
  */
 const app = new App();
 const configFile: string = app.node.tryGetContext("configFile") ?? "radixconfig.yaml";
 let config: ReturnType<typeof loadConfigFile>;
 try {
-  config = loadConfigFile(configFile);
+  config = loadConfigFile(configFile, { environment: app.node.tryGetContext("environment") });
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);

@@ -13,7 +13,14 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const functionEntry = (name: string): string => join(PROJECT_ROOT, "functions", `${name}.ts`);
 
 /** The entry points the stack deploys (functions/<name>.ts). */
-export const FUNCTION_ENTRIES = ["api", "submitter", "batch-events", "notifier", "reconciler"] as const;
+export const FUNCTION_ENTRIES = [
+  "api",
+  "submitter",
+  "batch-events",
+  "notifier",
+  "reconciler",
+  "scheduled-job",
+] as const;
 
 /** esbuild target of the Lambda runtime (NODEJS_22_X). */
 export const BUNDLE_TARGET = "node22";

@@ -8,6 +8,7 @@ import { DeadLetterQueue } from "./constructs/dead-letter-queue.js";
 import { GpuBatchCompute } from "./constructs/gpu-batch-compute.js";
 import { JobDefinitions } from "./constructs/job-definitions.js";
 import { JobSchedulerFunction } from "./constructs/job-scheduler-function.js";
+import { JobSchedules } from "./constructs/job-schedules.js";
 import { JobStateTable } from "./constructs/job-state-table.js";
 import { API_STAGE, JobsApi } from "./constructs/jobs-api.js";
 import { Network } from "./constructs/network.js";
@@ -50,7 +51,12 @@ export class JobSchedulerStack extends Stack {
       shareIdentifiers: config.spec.jobs.map((job) => job.name),
       projects: config.projects,
     });
-    const jobs = new JobDefinitions(this, "Jobs", { config, payloads, queueArns: compute.queueArns });
+    const jobs = new JobDefinitions(this, "Jobs", {
+      config,
+      payloads,
+      queueArns: compute.queueArns,
+      hostSecurityGroup: network.batchSecurityGroup,
+    });
 
     // Settings in the code, generated names in the environment (lib/config/runtime.ts bundledRuntimeConfig).
     const shared = {
@@ -121,6 +127,38 @@ export class JobSchedulerStack extends Stack {
       );
     }
     const notifications = new Notifications(this, "Notifications", { app, consumer: notifier });
+    // Scheduled jobs (radixconfig `schedules` and `cron`): EventBridge Scheduler → one function that
+    // creates each job through the create use case, as POST /jobs does.
+    const scheduled = config.spec.jobs.filter((job) => job.schedules.length > 0);
+    const scheduledJob =
+      scheduled.length > 0
+        ? new JobSchedulerFunction(this, "ScheduledJob", {
+            ...shared,
+            entryName: "scheduled-job",
+            serviceName: `${app}-scheduled-job`,
+            description: "Creates the jobs of the components' schedules",
+            memorySize: 512,
+            timeout: Duration.seconds(60),
+          })
+        : undefined;
+    const scheduledJobFailures = scheduledJob
+      ? new DeadLetterQueue(this, "ScheduledJobFailures", {
+          purpose: "scheduled runs that failed after Lambda's retries",
+        })
+      : undefined;
+    if (scheduledJob) {
+      new JobSchedules(this, "Schedules", {
+        app,
+        schedules: scheduled.map((job) => ({ component: job.name, schedules: job.schedules })),
+        target: scheduledJob,
+      });
+      scheduledJob.sendFailuresTo(scheduledJobFailures!);
+      table.grantReadWrite(scheduledJob);
+      payloads.grantPayloads(scheduledJob, "write");
+      jobs.grantJobs(scheduledJob, { submit: true, stop: true });
+      scheduledJob.bindEventBus(notifications.bus);
+    }
+
     const ingest = new StateChangeIngest(this, "StateChangeIngest", {
       queueArns: compute.queueArns,
       handler: batchEvents,
@@ -160,6 +198,7 @@ export class JobSchedulerStack extends Stack {
         batchEvents,
         reconciler,
         ...(notifier ? [notifier] : []),
+        ...(scheduledJob ? [scheduledJob] : []),
         ...apis.map((a) => a.handler),
       ],
       deadLetterQueues: [
@@ -168,6 +207,7 @@ export class JobSchedulerStack extends Stack {
         notifications.deadLetterQueue,
         notifications.deliveryDeadLetterQueue,
         submitterFailures,
+        ...(scheduledJobFailures ? [scheduledJobFailures] : []),
       ],
       rules: [
         { rule: ingest.rule },

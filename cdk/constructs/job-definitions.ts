@@ -1,13 +1,18 @@
-import { Stack } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import * as batch from "aws-cdk-lib/aws-batch";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
+import { componentDefinitionOptions, ownSecretKeys } from "../../lib/batch/component-definition.js";
 import {
   buildJobDefinition,
   FETCH_CONTAINER,
   type JobDefinitionInput,
 } from "../../lib/batch/job-definition.js";
+import type { EfsVolume } from "../../lib/config/environment.js";
+import { IMAGE_HINT } from "../../lib/config/radix-job.js";
 import { buildRuntimeConfig, resourceNames } from "../../lib/config/runtime.js";
 import type { DeploymentConfig } from "../../lib/config/schema.js";
 import { effectiveSpec } from "../../lib/domain/effective-spec.js";
@@ -51,31 +56,64 @@ export function withFetchEnvironment(
 
 export interface JobDefinitionsProps {
   readonly config: DeploymentConfig;
-  /** Jobs read their payload from here (job role: s3:GetObject under `payloads/`). */
+  /** Jobs read their payload from here (each component's job role: its own `payloads/<component>/` only). */
   readonly payloads: PayloadBucket;
   /** ARNs of this deployment's job queues: SubmitJob needs the queue and the definition. */
   readonly queueArns: string[];
+  /** Security group of the Batch hosts: EFS mount targets admit NFS from it (required with EFS volumes). */
+  readonly hostSecurityGroup?: ec2.ISecurityGroup;
+}
+
+/** NFS, which EFS mount targets serve (https://docs.aws.amazon.com/efs/latest/ug/network-access.html). */
+const NFS_PORT = 2049;
+
+/** The ARN of an existing secret source: a Secrets Manager secret (json-key etc. cut off) or an SSM parameter. */
+function secretSourceArn(
+  stack: Stack,
+  valueFrom: string,
+): { service: "secretsmanager" | "ssm"; arn: string } {
+  if (valueFrom.startsWith("arn:")) {
+    const parts = valueFrom.split(":");
+    return parts[2] === "secretsmanager"
+      ? { service: "secretsmanager", arn: parts.slice(0, 7).join(":") }
+      : { service: "ssm", arn: valueFrom };
+  }
+  // An SSM parameter name: same account and region (AWS Batch accepts names there).
+  return {
+    service: "ssm",
+    arn: stack.formatArn({
+      service: "ssm",
+      resource: "parameter",
+      resourceName: valueFrom.replace(/^\//, ""),
+    }),
+  };
 }
 
 /**
  * Per job component the AWS Batch job definition `resourceNames.jobDefinition(app, component)`, built by
  * lib/batch/job-definition.ts (the same shape the local stack registers): a non-essential fetch-payload
  * container and the user's `main` container, which starts after it succeeds and sees the payload volume
- * at `payload.path`.
+ * at `payload.path`, plus what radixconfig adds (lib/batch/component-definition.ts): secrets, EFS and
+ * scratch volumes, a read-only root file system, the user.
  *
  * GPUs are not part of the definition: every submission sets VCPU, MEMORY and, for GPU jobs, GPU in
  * `ecsPropertiesOverride` and goes to the queue of a GPU family, so one definition serves CPU and GPU
  * jobs. vCPUs and memory here are only defaults (the component's own resources).
  *
- * Also the roles of the jobs (job role: read payloads; execution role: pull the configured ECR images,
- * write logs), the log group of their output, and the grants the functions need to run jobs.
+ * Also, per component, the roles of its jobs: a job role (ECS task role: reads the component's own
+ * payloads, mounts its EFS volumes, and what `identity.aws` grants) and an execution role (pulls the
+ * component's ECR image, writes logs, reads the component's secrets and nothing else); the component's
+ * own Secrets Manager secret, which a resource policy lets only that execution role read; the EFS mount
+ * targets' ingress from the Batch hosts; the log group of job output; and the grants the functions need.
  */
 export class JobDefinitions extends Construct {
   public readonly definitions: ReadonlyMap<string, batch.CfnJobDefinition>;
-  /** Task role of every job container: reads payload objects, nothing else. */
-  public readonly jobRole: iam.Role;
-  /** ECS task execution role: image pulls from the configured private ECR repositories and log writes. */
-  public readonly executionRole: iam.Role;
+  /** Per component: the task role of its jobs. */
+  public readonly jobRoles: ReadonlyMap<string, iam.Role>;
+  /** Per component: the ECS task execution role of its jobs. */
+  public readonly executionRoles: ReadonlyMap<string, iam.Role>;
+  /** Per component whose `secrets` are (partly) kept by the stack: its Secrets Manager secret `<app>/<component>`. */
+  public readonly secrets: ReadonlyMap<string, secretsmanager.Secret>;
   /** awslogs group of every job container (streams `<definition>/<container>/<task id>`). */
   public readonly logGroup: logs.LogGroup;
   private readonly definitionNames: string[];
@@ -91,27 +129,19 @@ export class JobDefinitions extends Construct {
     this.logGroup = new logs.LogGroup(this, "JobLogs", {
       retention: retentionAtLeast(Math.max(...config.spec.jobs.map((job) => job.retention.maxAgeDays))),
     });
-    this.jobRole = new iam.Role(this, "JobRole", {
-      assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-      description: "Task role of the job scheduler's AWS Batch jobs: reads payload objects",
-    });
-    props.payloads.grantPayloads(this.jobRole, "read");
-    this.executionRole = new iam.Role(this, "ExecutionRole", {
-      assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-      description: "Task execution role of the job scheduler's AWS Batch jobs: image pulls, logs",
-    });
-    this.logGroup.grantWrite(this.executionRole);
 
     // Default vCPUs/memory from the component's resources, through the same code the API uses; an
     // impossible component default (unknown GPU type, too many GPUs) fails here, at synth.
     const runtime = buildRuntimeConfig(config);
-    const repositories = new Set<string>();
     const definitions = new Map<string, batch.CfnJobDefinition>();
+    const jobRoles = new Map<string, iam.Role>();
+    const executionRoles = new Map<string, iam.Role>();
+    const secrets = new Map<string, secretsmanager.Secret>();
+    const openedGroups = new Set<string>();
     config.spec.jobs.forEach((job, index) => {
-      if (!job.image) throw new Error(`spec.jobs.${index}.image: required to deploy ${job.name} to AWS`);
+      if (!job.image)
+        throw new Error(`spec.jobs.${index}.image: required to deploy ${job.name} to AWS; ${IMAGE_HINT}`);
       const image = job.image.replaceAll("{imageTagName}", job.imageTagName);
-      const ecr = ECR_IMAGE.exec(image);
-      if (ecr) repositories.add(`${ecr[1]}|${ecr[2]}|${ecr[3]}`);
       const component = runtime.components.find((candidate) => candidate.name === job.name)!;
       let spec: ReturnType<typeof effectiveSpec>;
       try {
@@ -119,6 +149,48 @@ export class JobDefinitions extends Construct {
       } catch (cause) {
         throw new Error(`spec.jobs.${index}: ${(cause as Error).message}`, { cause });
       }
+
+      const jobRole = new iam.Role(this, `JobRole-${job.name}`, {
+        assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        description: `Task role of job component ${job.name}: reads its own payloads, plus identity.aws`,
+      });
+      props.payloads.grantComponentPayloads(jobRole, job.name);
+      this.grantIdentity(jobRole, job);
+      const executionRole = new iam.Role(this, `ExecutionRole-${job.name}`, {
+        assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        description: `Task execution role of job component ${job.name}: its image, its logs, its secrets`,
+      });
+      this.logGroup.grantWrite(executionRole);
+      this.grantImagePull(executionRole, image);
+      jobRoles.set(job.name, jobRole);
+      executionRoles.set(job.name, executionRole);
+
+      const ownKeys = ownSecretKeys(job);
+      let ownSecretArn = "";
+      if (ownKeys.length > 0) {
+        const secret = this.componentSecret(app, job.name, ownKeys, executionRole);
+        secrets.set(job.name, secret);
+        ownSecretArn = secret.secretArn;
+      }
+      this.grantSecretSources(executionRole, job);
+
+      for (const mount of job.volumeMounts) {
+        if (!mount.efs) continue;
+        this.grantEfs(jobRole, mount.efs);
+        if (!props.hostSecurityGroup) throw new Error("JobDefinitions: EFS volumes need hostSecurityGroup");
+        if (!openedGroups.has(mount.efs.securityGroupId)) {
+          openedGroups.add(mount.efs.securityGroupId);
+          new ec2.CfnSecurityGroupIngress(this, `EfsIngress-${mount.efs.securityGroupId}`, {
+            groupId: mount.efs.securityGroupId,
+            ipProtocol: "tcp",
+            fromPort: NFS_PORT,
+            toPort: NFS_PORT,
+            sourceSecurityGroupId: props.hostSecurityGroup.securityGroupId,
+            description: `NFS from the ${app} job scheduler's Batch hosts (EFS volume mounts)`,
+          });
+        }
+      }
+
       const definition = buildJobDefinition({
         name: component.jobDefinition,
         image,
@@ -126,9 +198,10 @@ export class JobDefinitions extends Construct {
         fetchImage: config.aws.payloadFetchImage,
         vcpus: spec.vcpus,
         memoryMiB: spec.memoryMiB,
-        jobRoleArn: this.jobRole.roleArn,
-        executionRoleArn: this.executionRole.roleArn,
+        jobRoleArn: jobRole.roleArn,
+        executionRoleArn: executionRole.roleArn,
         logGroupName: this.logGroup.logGroupName,
+        ...componentDefinitionOptions(job, ownSecretArn),
       });
       definitions.set(
         job.name,
@@ -140,30 +213,149 @@ export class JobDefinitions extends Construct {
       );
     });
     this.definitions = definitions;
+    this.jobRoles = jobRoles;
+    this.executionRoles = executionRoles;
+    this.secrets = secrets;
     this.definitionNames = config.spec.jobs.map((job) => resourceNames.jobDefinition(app, job.name));
+  }
 
-    if (repositories.size > 0) {
-      allow(this.executionRole, {
-        actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-        resources: [...repositories].map((key) => {
-          const [account, region, name] = key.split("|") as [string, string, string];
-          return stack.formatArn({
-            service: "ecr",
-            account,
-            region,
-            resource: "repository",
-            resourceName: name,
-          });
+  /** Private ECR image → pulls from that repository only; other registries (public.ecr.aws) need no IAM. */
+  private grantImagePull(executionRole: iam.Role, image: string) {
+    const ecr = ECR_IMAGE.exec(image);
+    if (!ecr) return;
+    const [, account, region, name] = ecr as unknown as [string, string, string, string];
+    allow(executionRole, {
+      actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+      resources: [
+        Stack.of(this).formatArn({
+          service: "ecr",
+          account,
+          region,
+          resource: "repository",
+          resourceName: name,
         }),
-      });
-      allow(this.executionRole, {
-        actions: ["ecr:GetAuthorizationToken"],
+      ],
+    });
+    allow(executionRole, {
+      actions: ["ecr:GetAuthorizationToken"],
+      resources: ["*"],
+      wildcardReason:
+        "ecr:GetAuthorizationToken has no resource-level permissions (Service Authorization Reference, " +
+        "Amazon ECR); the pull actions are limited to the component's repository.",
+    });
+  }
+
+  /**
+   * The component's own secret: one JSON object whose keys are the names of its `secrets`. The stack
+   * creates it with a generated placeholder (CloudFormation never writes it again, so values an operator
+   * sets survive updates); a job cannot start until the operator has put the JSON value (README). Only the
+   * component's execution role may read it: IAM grants it, and the resource policy denies everyone else.
+   */
+  private componentSecret(app: string, component: string, keys: string[], executionRole: iam.Role) {
+    const secret = new secretsmanager.Secret(this, `Secret-${component}`, {
+      secretName: `${app}/${component}`,
+      description: `Secret environment variables of job component ${component}: a JSON object with the keys ${keys.join(", ")}`,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    allow(executionRole, { actions: ["secretsmanager:GetSecretValue"], resources: [secret.secretArn] });
+    secret.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ["secretsmanager:GetSecretValue"],
         resources: ["*"],
-        wildcardReason:
-          "ecr:GetAuthorizationToken has no resource-level permissions (Service Authorization Reference, " +
-          "Amazon ECR); the pull actions are limited to the configured repositories.",
+        conditions: { StringNotEquals: { "aws:PrincipalArn": executionRole.roleArn } },
+      }),
+    );
+    Validations.of(secret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "The values are the application's own credentials (Radix secrets), set by its operator; rotating them " +
+        "needs a rotation function that knows the service they belong to, which only the operator can provide.",
+    });
+    return secret;
+  }
+
+  /** Existing secrets named in `aws.secrets`: Secrets Manager secrets and SSM parameters, each by its ARN. */
+  private grantSecretSources(executionRole: iam.Role, job: DeploymentConfig["spec"]["jobs"][number]) {
+    const sources = Object.values(job.aws?.secrets ?? {}).map((valueFrom) =>
+      secretSourceArn(Stack.of(this), valueFrom),
+    );
+    for (const service of ["secretsmanager", "ssm"] as const) {
+      const arns = [
+        ...new Set(sources.filter((source) => source.service === service).map((source) => source.arn)),
+      ];
+      if (arns.length === 0) continue;
+      allow(executionRole, {
+        actions: [service === "ssm" ? "ssm:GetParameters" : "secretsmanager:GetSecretValue"],
+        resources: arns,
       });
     }
+  }
+
+  /** `identity.aws`: managed policies and statements on the component's job role. */
+  private grantIdentity(jobRole: iam.Role, job: DeploymentConfig["spec"]["jobs"][number]) {
+    const identity = job.identity?.aws;
+    if (!identity) return;
+    identity.policyArns.forEach((arn, index) => {
+      jobRole.addManagedPolicy(
+        iam.ManagedPolicy.fromManagedPolicyArn(this, `Policy-${job.name}-${index}`, arn),
+      );
+      Validations.of(jobRole).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::${arn}]`,
+        reason: `Attached by the configuration (spec.jobs[${job.name}].identity.aws.policyArns): the job's own permissions.`,
+      });
+    });
+    for (const statement of identity.statements) {
+      jobRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          effect: statement.effect === "Deny" ? iam.Effect.DENY : iam.Effect.ALLOW,
+          actions: statement.actions,
+          resources: statement.resources,
+          conditions: statement.conditions,
+        }),
+      );
+      for (const [kind, values] of [
+        ["Action", statement.actions],
+        ["Resource", statement.resources],
+      ] as const) {
+        for (const value of values.filter((entry) => entry.includes("*"))) {
+          Validations.of(jobRole).acknowledge({
+            id: `AwsSolutions-IAM5[${kind}::${value}]`,
+            reason: `Given by the configuration (spec.jobs[${job.name}].identity.aws.statements): the job's own permissions.`,
+          });
+        }
+      }
+    }
+  }
+
+  /**
+   * Mounting an EFS file system with IAM authorization (the job definition turns it on): ClientMount, and
+   * ClientWrite unless the mount is read-only; through the access point when one is configured.
+   */
+  private grantEfs(jobRole: iam.Role, efs: EfsVolume) {
+    const stack = Stack.of(this);
+    allow(jobRole, {
+      actions: ["elasticfilesystem:ClientMount", ...(efs.readOnly ? [] : ["elasticfilesystem:ClientWrite"])],
+      resources: [
+        stack.formatArn({
+          service: "elasticfilesystem",
+          resource: "file-system",
+          resourceName: efs.fileSystemId,
+        }),
+      ],
+      conditions: efs.accessPointId
+        ? {
+            StringEquals: {
+              "elasticfilesystem:AccessPointArn": stack.formatArn({
+                service: "elasticfilesystem",
+                resource: "access-point",
+                resourceName: efs.accessPointId,
+              }),
+            },
+          }
+        : undefined,
+    });
   }
 
   /** `job-definition/<name>` and every revision `job-definition/<name>:*`, for each component. */
@@ -216,7 +408,7 @@ export class JobDefinitions extends Construct {
       });
       allow(grantee, {
         actions: ["iam:PassRole"],
-        resources: [this.jobRole.roleArn, this.executionRole.roleArn],
+        resources: [...this.jobRoles.values(), ...this.executionRoles.values()].map((role) => role.roleArn),
       });
     }
     if (access.stop) {

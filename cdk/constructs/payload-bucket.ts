@@ -68,6 +68,24 @@ export class PayloadBucket extends Construct {
   }
 
   /**
+   * Reading one job component's payloads, `payloads/<component>/` (lib/payloads/payload-store.ts): what
+   * that component's job role needs, and nothing of the other components'.
+   */
+  public grantComponentPayloads(grantee: iam.IGrantable, component: string): void {
+    const prefix = `${PAYLOAD_PREFIX}${component}/`;
+    allow(grantee, {
+      actions: [ACTIONS.read],
+      resources: [this.bucket.arnForObjects(`${prefix}*`)],
+      wildcardReason: `Payload object keys are per batch (${prefix}<batch name>), created at run time.`,
+    });
+    allow(grantee, {
+      actions: ["s3:ListBucket"],
+      resources: [this.bucket.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${prefix}*`] } },
+    });
+  }
+
+  /**
    * Object access under `payloads/` only. Readers also get s3:ListBucket limited to that prefix, so a
    * missing object is a 404 (NoSuchKey, which lib/payloads handles) rather than a 403.
    */

@@ -3,7 +3,8 @@
 // - prints the payload's size and SHA-256 digest;
 // - a JSON payload with `sleepSeconds` sleeps that long, with `exitCode` exits with that code,
 //   with `lines` prints that many numbered lines (for the logs API), with `printEnv` (a list of
-//   names) prints those environment variables, with `failOnce` (a marker file path) fails the first
+//   names) prints those environment variables, with `digestEnv` (a list of names) prints the length and
+//   SHA-256 of those variables (how a job shows it sees a secret without printing it), with `failOnce` (a marker file path) fails the first
 //   time it runs and succeeds once the marker exists (for restarts).
 // In AWS the payload is at $PAYLOAD_PATH/payload; on the local stack container paths live under
 // $BATCH_LOCAL_ROOT (set by the local AWS Batch emulator).
@@ -29,6 +30,14 @@ if (request && typeof request === "object") {
   for (let line = 1; line <= Number(request.lines ?? 0); line++) console.log(`line ${line}`);
   for (const name of Array.isArray(request.printEnv) ? request.printEnv : [])
     console.log(`env ${name}=${process.env[name] ?? ""}`);
+  for (const name of Array.isArray(request.digestEnv) ? request.digestEnv : []) {
+    const value = process.env[name];
+    console.log(
+      value === undefined
+        ? `secret ${name} unset`
+        : `secret ${name} length=${value.length} sha256=${createHash("sha256").update(value).digest("hex")}`,
+    );
+  }
   if (typeof request.failOnce === "string" && !existsSync(request.failOnce)) {
     writeFileSync(request.failOnce, "ran once\n");
     console.log("failing on purpose (first run)");

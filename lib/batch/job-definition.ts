@@ -65,6 +65,48 @@ export interface JobDefinitionOptions {
   executionRoleArn?: string;
   logGroupName?: string;
   tags?: Record<string, string>;
+  /**
+   * Secret environment variables of the main container: `valueFrom` is a Secrets Manager ARN (with
+   * `:json-key::` for one key of a JSON secret) or an SSM parameter; the execution role reads them at
+   * task start (https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data.html).
+   */
+  secrets?: { name: string; valueFrom: string }[];
+  /** radixconfig readOnlyFileSystem: the main container's root file system is read-only. */
+  readonlyRootFilesystem?: boolean;
+  /** radixconfig runAsUser: the main container's user id. */
+  user?: string;
+  /** Extra volumes of the main container: EFS file systems (radixconfig volumeMounts) and scratch ones. */
+  volumes?: JobVolume[];
+}
+
+/** A volume of the main container: EFS (with IAM authorization and TLS) or task-scoped scratch space. */
+export interface JobVolume {
+  name: string;
+  containerPath: string;
+  readOnly: boolean;
+  efs?: { fileSystemId: string; accessPointId?: string; rootDirectory?: string };
+}
+
+/** Volume names in the job definition: `payload` is the payload's, the others are prefixed. */
+export const volumeName = (mount: string) => `vol-${mount}`;
+
+/**
+ * Task volume of an EFS file system. Transit encryption and IAM authorization are on: the job role is what
+ * mounts it (https://docs.aws.amazon.com/batch/latest/userguide/efs-volumes.html; with an access point the
+ * root directory must be / or absent).
+ */
+function taskVolume(volume: JobVolume) {
+  if (!volume.efs) return { name: volume.name };
+  const { fileSystemId, accessPointId, rootDirectory } = volume.efs;
+  return {
+    name: volume.name,
+    efsVolumeConfiguration: {
+      fileSystemId,
+      ...(rootDirectory && !accessPointId ? { rootDirectory } : {}),
+      transitEncryption: "ENABLED",
+      authorizationConfig: { iam: "ENABLED", ...(accessPointId ? { accessPointId } : {}) },
+    },
+  };
 }
 
 interface KeyValue {
@@ -123,8 +165,18 @@ export function buildJobDefinition(options: JobDefinitionOptions) {
       { type: "VCPU", value: String(options.vcpus) },
       { type: "MEMORY", value: String(options.memoryMiB) },
     ],
-    mountPoints: payloadMount,
+    mountPoints: [
+      ...payloadMount,
+      ...(options.volumes ?? []).map((volume) => ({
+        sourceVolume: volume.name,
+        containerPath: volume.containerPath,
+        readOnly: volume.readOnly,
+      })),
+    ],
     logConfiguration,
+    ...(options.secrets?.length ? { secrets: options.secrets } : {}),
+    ...(options.readonlyRootFilesystem ? { readonlyRootFilesystem: true } : {}),
+    ...(options.user ? { user: options.user } : {}),
   };
   return {
     jobDefinitionName: options.name,
@@ -134,7 +186,10 @@ export function buildJobDefinition(options: JobDefinitionOptions) {
       taskProperties: [
         {
           containers: [...fetchContainer, mainContainer],
-          volumes: options.payloadPath ? [{ name: PAYLOAD_VOLUME }] : [],
+          volumes: [
+            ...(options.payloadPath ? [{ name: PAYLOAD_VOLUME }] : []),
+            ...(options.volumes ?? []).map(taskVolume),
+          ],
           taskRoleArn: options.jobRoleArn,
           executionRoleArn: options.executionRoleArn,
         },

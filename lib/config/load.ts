@@ -28,9 +28,26 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     .join("; ");
 }
 
+/** How a deployment reads its file. */
+export interface LoadOptions {
+  /** The Radix environment to deploy (overrides `aws.environment`). */
+  environment?: string;
+}
+
+/** `raw` with `aws.environment` set to `environment`, when one is given. */
+function withEnvironment(raw: unknown, environment: string | undefined): unknown {
+  if (!environment || typeof raw !== "object" || raw === null) return raw;
+  const aws = (raw as { aws?: unknown }).aws;
+  return { ...raw, aws: { ...(typeof aws === "object" && aws !== null ? aws : {}), environment } };
+}
+
 /** Validates an already parsed configuration object. */
-export function parseConfig(raw: unknown, source = "configuration"): DeploymentConfig {
-  const result = deploymentConfigSchema.safeParse(raw);
+export function parseConfig(
+  raw: unknown,
+  source = "configuration",
+  options: LoadOptions = {},
+): DeploymentConfig {
+  const result = deploymentConfigSchema.safeParse(withEnvironment(raw, options.environment));
   if (!result.success) {
     throw new ConfigError(`${source} is invalid: ${describeIssues(result.error.issues)}`);
   }
@@ -83,7 +100,7 @@ export function parseConfig(raw: unknown, source = "configuration"): DeploymentC
 }
 
 /** Reads and validates the YAML configuration file; fails with the file and field named. */
-export function loadConfigFile(path: string): DeploymentConfig {
+export function loadConfigFile(path: string, options: LoadOptions = {}): DeploymentConfig {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -96,7 +113,7 @@ export function loadConfigFile(path: string): DeploymentConfig {
   } catch (cause) {
     throw new ConfigError(`${path} is not valid YAML: ${(cause as Error).message}`, { cause });
   }
-  return parseConfig(raw, path);
+  return parseConfig(raw, path, options);
 }
 
 /** The job component of that name, or an error listing the configured ones. */

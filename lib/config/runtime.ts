@@ -47,6 +47,19 @@ export const componentSettingsSchema = z.object({
     .object({ architecture: z.enum(ARCHITECTURES).optional(), nodeType: z.string().optional() })
     .optional(),
   variables: z.record(z.string(), z.string()).optional(),
+  /** The component's defaults of every job's command, args and failurePolicy (radixconfig). */
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  failurePolicy: z
+    .object({
+      rules: z.array(
+        z.object({
+          action: z.string(),
+          onExitCodes: z.object({ operator: z.string(), values: z.array(z.number()) }),
+        }),
+      ),
+    })
+    .optional(),
   webhook: z.string().optional(),
   batchStatusRules: z
     .array(
@@ -109,6 +122,9 @@ function componentSettings(app: string, job: JobComponentConfig): ComponentSetti
     node: job.node,
     runtime: job.runtime,
     variables: job.variables,
+    command: job.command,
+    args: job.args,
+    failurePolicy: job.failurePolicy,
     webhook: job.notifications?.webhook,
     batchStatusRules: job.batchStatusRules,
     retention: job.retention,

@@ -1,4 +1,11 @@
 import * as z from "zod";
+import { type JobComponentConfig, resolveJobComponent } from "./environment.js";
+import {
+  ARCHITECTURES,
+  type Architecture,
+  type BatchStatusRule,
+  radixJobComponentSchema,
+} from "./radix-job.js";
 
 /**
  * The deployment configuration: one YAML file shaped like radixconfig's `spec.jobs`
@@ -7,88 +14,17 @@ import * as z from "zod";
  * The same file drives `npm start` (local stack) and `npx cdk deploy`.
  */
 
-/** Kubernetes quantity as Radix accepts it: `32Mi`, `1Gi`, `300m`, `2`, `0.5`. Parsed in lib/domain/quantity. */
-const quantity = z.string().min(1);
-
-export const resourceListSchema = z.object({ cpu: quantity.optional(), memory: quantity.optional() });
-export const resourcesConfigSchema = z.object({
-  requests: resourceListSchema.optional(),
-  limits: resourceListSchema.optional(),
-});
-
-export const nodeConfigSchema = z.object({
-  /** Comma list of GPU types; a leading `-` excludes a type (Radix `node.gpu`). */
-  gpu: z.string().optional(),
-  gpuCount: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-});
-
-/** CPU architectures, named as Radix's `runtime.architecture` names them. */
-export const ARCHITECTURES = ["amd64", "arm64"] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
-
-/** Radix `runtime`: the job's CPU architecture (default amd64) and the node type (an EC2 instance type or family). */
-export const jobRuntimeSchema = z.object({
-  architecture: z.enum(ARCHITECTURES).optional(),
-  nodeType: z.string().min(1).optional(),
-});
-
-export const batchStatusRuleSchema = z.object({
-  /** Radix job-scheduler code: `All` or `Any` of the jobs must have a status `In`/`NotIn` the list. */
-  condition: z.enum(["All", "Any"]),
-  operator: z.enum(["In", "NotIn"]),
-  jobStatuses: z.array(z.string()).min(1),
-  batchStatus: z.string(),
-});
-
-export const retentionSchema = z.object({
-  /** Radix keeps the 10 latest Succeeded and 10 latest Failed jobs and batches. */
-  succeeded: z.number().int().min(0).default(10),
-  failed: z.number().int().min(0).default(10),
-  /** Upper bound on how long any finished record (and its payload object) is kept, via DynamoDB TTL and S3 lifecycle. */
-  maxAgeDays: z.number().int().min(1).max(3650).default(30),
-});
-
-export const localJobSchema = z.object({
-  /** The command that stands in for the container image on a laptop; the payload file is delivered as in AWS. */
-  command: z.array(z.string().min(1)).min(1),
-  /** Extra environment for the local process. */
-  environment: z.record(z.string(), z.string()).default({}),
-});
-
-export const jobComponentSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be lowercase letters, digits and '-' (a DNS label)")
-    .max(40),
-  /** Container image; `{imageTagName}` in it is replaced by the job's imageTagName (Radix convention). */
-  image: z.string().min(1).optional(),
-  imageTagName: z.string().min(1).default("latest"),
-  schedulerPort: z.number().int().min(1).max(65535),
-  payload: z.object({ path: z.string().startsWith("/", "must be an absolute path") }).optional(),
-  resources: resourcesConfigSchema.optional(),
-  node: nodeConfigSchema.optional(),
-  runtime: jobRuntimeSchema.optional(),
-  /** Radix default: 43200 s (12 h). */
-  timeLimitSeconds: z.number().int().positive().default(43200),
-  backoffLimit: z.number().int().min(0).default(0),
-  notifications: z.object({ webhook: z.url() }).optional(),
-  batchStatusRules: z.array(batchStatusRuleSchema).optional(),
-  /** Names starting with AWS_BATCH are AWS Batch's own: SubmitJob refuses them. */
-  variables: z
-    .record(
-      z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name")
-        .refine(
-          (name) => !name.startsWith("AWS_BATCH"),
-          "names starting with AWS_BATCH are reserved for AWS Batch",
-        ),
-      z.string(),
-    )
-    .optional(),
-  retention: retentionSchema.prefault({}),
-  local: localJobSchema.optional(),
-});
+export {
+  ARCHITECTURES,
+  type Architecture,
+  batchStatusRuleSchema,
+  jobRuntimeSchema,
+  localJobSchema,
+  nodeConfigSchema,
+  resourceListSchema,
+  resourcesConfigSchema,
+  retentionSchema,
+} from "./radix-job.js";
 
 /**
  * Which capacity a compute offers: one compute environment and job queue for on-demand, one for Spot, or
@@ -215,6 +151,15 @@ export const MAX_SHARE_IDENTIFIERS = 500;
 
 export const awsSchema = z.object({
   region: z.string().default("eu-west-1"),
+  /**
+   * The Radix environment this deployment is (radixconfig `environmentConfig[].environment`): its entries
+   * override the job components' common fields. `npm start -- --environment` and `cdk -c environment=`
+   * override it.
+   */
+  environment: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Radix environment name")
+    .optional(),
   account: z
     .string()
     .regex(/^\d{12}$/)
@@ -285,21 +230,48 @@ export const authSchema = z.object({
   localTokens: z.record(z.string().min(8), z.string().min(1)).optional(),
 });
 
-export const deploymentConfigSchema = z.object({
-  apiVersion: z.string().optional(),
-  kind: z.string().optional(),
-  metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/) }),
-  spec: z.object({ jobs: z.array(jobComponentSchema).min(1) }),
-  aws: awsSchema.prefault({}),
-  /** Fair-share projects; when any are listed, a request may only name these. */
-  projects: z.array(projectSchema).default([]),
-  auth: authSchema.prefault({}),
-});
+export const deploymentConfigSchema = z
+  .object({
+    apiVersion: z.string().optional(),
+    kind: z.string().optional(),
+    metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/) }),
+    spec: z.object({
+      /** Radix's environments; when listed, aws.environment must be one of them. */
+      environments: z.array(z.object({ name: z.string() }).loose()).optional(),
+      jobs: z.array(radixJobComponentSchema).min(1),
+    }),
+    aws: awsSchema.prefault({}),
+    /** Fair-share projects; when any are listed, a request may only name these. */
+    projects: z.array(projectSchema).default([]),
+    auth: authSchema.prefault({}),
+  })
+  .transform(({ spec, ...config }, ctx) => {
+    const { environment } = config.aws;
+    const environments = spec.environments?.map((entry) => entry.name);
+    if (environment && environments && !environments.includes(environment)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["aws", "environment"],
+        message: `'${environment}' is not one of spec.environments (${environments.join(", ")})`,
+      });
+    }
+    const jobs = spec.jobs
+      .map((job, index) => resolveJobComponent(job, index, environment, ctx))
+      .filter((job): job is JobComponentConfig => job !== undefined);
+    if (jobs.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "jobs"],
+        message: `no job component is enabled${environment ? ` in environment ${environment}` : ""}`,
+      });
+    }
+    return { ...config, spec: { jobs } };
+  });
 
 export type DeploymentConfig = z.infer<typeof deploymentConfigSchema>;
-export type JobComponentConfig = z.infer<typeof jobComponentSchema>;
+export type { JobComponentConfig };
 export type GpuFamilyConfig = z.infer<typeof gpuFamilySchema>;
 export type CpuComputeConfig = z.infer<typeof cpuComputeSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
 export type AwsConfig = z.infer<typeof awsSchema>;
-export type BatchStatusRule = z.infer<typeof batchStatusRuleSchema>;
+export type { BatchStatusRule };

@@ -251,6 +251,9 @@ export function effectiveSpec(
     node: component.node,
     runtime: component.runtime,
     variables: component.variables,
+    command: component.command,
+    args: component.args,
+    failurePolicy: component.failurePolicy,
   };
   const spec = mergeSpecs(componentLayer, ...layers);
   const cpuText = spec.resources?.limits?.cpu ?? spec.resources?.requests?.cpu;

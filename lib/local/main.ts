@@ -3,13 +3,15 @@ import { ConfigError } from "../config/load.js";
 import { startLocalStack } from "./stack.js";
 
 /**
- * `npm start [-- --config FILE] [--data DIR] [--port N] [--status-only]`: the whole product on this
- * machine. Ctrl-C stops everything it started.
+ * `npm start [-- --config FILE] [--environment NAME] [--secrets FILE] [--data DIR] [--port N] [--status-only]`:
+ * the whole product on this machine. Ctrl-C stops everything it started.
  */
 async function main() {
   const { values } = parseArgs({
     options: {
       config: { type: "string", default: process.env.CONFIG_FILE ?? "radixconfig.yaml" },
+      environment: { type: "string", default: process.env.RADIX_ENVIRONMENT },
+      secrets: { type: "string", default: process.env.SECRETS_FILE },
       data: { type: "string" },
       port: { type: "string", default: process.env.PORT },
       "status-only": { type: "boolean", default: false },
@@ -23,6 +25,8 @@ async function main() {
   const stack = await startLocalStack({
     endpoints,
     configFile: values.config,
+    environment: values.environment,
+    secretsFile: values.secrets,
     dataDir: values.data,
     port: values.port === undefined ? undefined : Number(values.port),
     batch: { mode: values["status-only"] ? "status-only" : "run" },

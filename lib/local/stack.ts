@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,8 +8,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { BatchClient, DescribeJobDefinitionsCommand } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import * as z from "zod";
+import { componentDefinitionOptions, secretValueFrom } from "../batch/component-definition.js";
 import { buildJobDefinition } from "../batch/job-definition.js";
-import { loadConfigFile } from "../config/load.js";
+import { ConfigError, loadConfigFile } from "../config/load.js";
 import { buildRuntimeConfig, type RuntimeConfig } from "../config/runtime.js";
 import type { DeploymentConfig } from "../config/schema.js";
 import { createApiHandler } from "../http/app.js";
@@ -17,9 +19,12 @@ import { FileLogReader } from "../logs/file-log-reader.js";
 import { LocalProductBus } from "../notify/local-bus.js";
 import { notifyWebhook } from "../notify/notifier.js";
 import { invocationDeps } from "../observability/correlation.js";
+import { DynamoScheduleState } from "../schedules/dynamo-schedule-state.js";
+import { LocalScheduler } from "../schedules/local-scheduler.js";
 import { createBatchEventsHandler } from "../service/batch-events-handler.js";
 import type { ServiceDeps } from "../service/deps.js";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../service/reconcile.js";
+import { runScheduledJob } from "../service/scheduled-job.js";
 import { submitBatch } from "../service/submit.js";
 import { type AwsClients, createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
 import {
@@ -43,6 +48,20 @@ import {
 export interface LocalStackOptions {
   configFile?: string;
   config?: DeploymentConfig;
+  /** The Radix environment whose environmentConfig applies (overrides aws.environment; with configFile). */
+  environment?: string;
+  /**
+   * Values of the components' `secrets`: component → name → value (what an operator puts into Secrets
+   * Manager in AWS). `npm start -- --secrets FILE` reads them from a JSON file of that shape. Values reach
+   * only the job processes' environment; they are never logged.
+   */
+  secrets?: Record<string, Record<string, string>>;
+  secretsFile?: string;
+  /**
+   * The local EventBridge Scheduler: its clock and how often it looks (tickMs 0: only
+   * `stack.scheduler.tick()`), so tests need not wait for whole minutes.
+   */
+  schedules?: { now?: () => number; tickMs?: number };
   /** Keeps state across restarts; default: a new temporary folder. */
   dataDir?: string;
   /**
@@ -80,7 +99,49 @@ export interface LocalStack {
   /** Base URL of each job component's API, by component name. */
   urls: Record<string, string>;
   endpoints: { dynamodb: string; s3: string; batch: string };
+  /** Runs the components' schedules (radixconfig `schedules` and `cron`). */
+  scheduler: LocalScheduler;
   close(): Promise<void>;
+}
+
+/** The ARN the local stack gives a component's own secret (the stack creates `<app>/<component>` in AWS). */
+export const localSecretArn = (app: string, component: string) =>
+  `arn:aws:secretsmanager:${REGION}:000000000000:secret:${app}/${component}`;
+
+const secretsFileSchema = z.record(z.string(), z.record(z.string(), z.string()));
+
+/** Reads `--secrets FILE`; an error names the file and the field, never a value. */
+export function readSecretsFile(path: string): Record<string, Record<string, string>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new ConfigError(`secrets file ${path} is not readable JSON`, { cause });
+  }
+  const parsed = secretsFileSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(
+      `secrets file ${path} must be {"<component>": {"<NAME>": "<value>"}}: ${parsed.error.issues.map((issue) => issue.path.join(".")).join(", ")}`,
+    );
+  return parsed.data;
+}
+
+/**
+ * valueFrom → value for every secret of every component, as Secrets Manager and SSM would answer the
+ * execution role. Names the configuration does not list are refused (a typo would otherwise go unseen).
+ */
+function secretResolver(config: DeploymentConfig, values: Record<string, Record<string, string>>) {
+  const byValueFrom = new Map<string, string>();
+  for (const [component, entries] of Object.entries(values)) {
+    const job = config.spec.jobs.find((candidate) => candidate.name === component);
+    if (!job) throw new ConfigError(`secrets: '${component}' is not an enabled job component`);
+    for (const [name, value] of Object.entries(entries)) {
+      if (!job.secrets.includes(name))
+        throw new ConfigError(`secrets.${component}.${name}: not listed in the component's secrets`);
+      byValueFrom.set(secretValueFrom(job, name, localSecretArn(config.metadata.name, job.name)), value);
+    }
+  }
+  return (valueFrom: string) => byValueFrom.get(valueFrom);
 }
 
 const REGION = "eu-west-1";
@@ -149,6 +210,7 @@ async function registerJobDefinitions(
       fetchImage: config.aws.payloadFetchImage,
       vcpus: 1,
       memoryMiB: 512,
+      ...componentDefinitionOptions(job, localSecretArn(config.metadata.name, job.name)),
     });
     batch.provisionJobDefinition(
       definition,
@@ -166,7 +228,13 @@ async function registerJobDefinitions(
  * handlers as in AWS run behind them; "Batch Job State Change" events go straight to the events handler.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const config = options.config ?? loadConfigFile(options.configFile ?? "radixconfig.yaml");
+  const config =
+    options.config ??
+    loadConfigFile(options.configFile ?? "radixconfig.yaml", { environment: options.environment });
+  const resolveSecret = secretResolver(
+    config,
+    options.secrets ?? (options.secretsFile ? readSecretsFile(options.secretsFile) : {}),
+  );
   config.spec.jobs.forEach((job, index) => {
     if (!job.local)
       throw new Error(`spec.jobs.${index}.local.command is required to run ${job.name} on the local stack`);
@@ -179,7 +247,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const servers: Server[] = [];
   let reconcileTimer: NodeJS.Timeout | undefined;
   let reconciling: Promise<unknown> = Promise.resolve();
+  let scheduler: LocalScheduler | undefined;
   const close = async () => {
+    await scheduler?.close();
     clearInterval(reconcileTimer);
     await reconciling;
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
@@ -214,6 +284,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.batch,
       dataDir: join(dataDir, "batch"),
       region: REGION,
+      resolveSecret,
       queues: runtime.queues.map((queue) => queue.queue),
       onEvent: async (event) => {
         await onEvent(event);
@@ -268,6 +339,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }, reconcileEveryMs);
       reconcileTimer.unref();
     }
+    const scheduleState = new DynamoScheduleState(clients.dynamo, runtime.tableName);
+    scheduler = new LocalScheduler({
+      schedules: config.spec.jobs.flatMap((job) =>
+        job.schedules.map((schedule) => ({ component: job.name, schedule })),
+      ),
+      fire: (run) =>
+        runScheduledJob(invocationDeps(deps!, { correlationId: randomUUID() }), scheduleState, run),
+      onError: (error, run) =>
+        logger.error("scheduled run failed", { component: run.component, schedule: run.schedule, error }),
+      ...options.schedules,
+    });
     const urls: Record<string, string> = {};
     for (const [index, component] of config.spec.jobs.entries()) {
       const port = options.ephemeralPorts
@@ -287,6 +369,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       batch,
       urls,
       endpoints: { dynamodb: dynamo.url, s3: s3.url, batch: batch.url },
+      scheduler,
       close,
     };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { PAYLOAD_INDEX_RECORD_BYTES } from "../batch/job-definition.js";
+import { componentOfBatch } from "../domain/names.js";
 
 /** Port: where payloads live. A batch's payloads are one object (index + data), written once. */
 export interface PayloadStore {
@@ -10,7 +11,13 @@ export interface PayloadStore {
   readonly bucket: string;
 }
 
-export const payloadKeyFor = (batchName: string) => `payloads/${batchName}`;
+/**
+ * `payloads/<component>/<batch>`: each component's job role reads only its own prefix (cdk/constructs/
+ * job-definitions.ts), and a prefix cannot stand for "this component's batches" in a flat layout, as one
+ * component's name may start another's. Keys are stored on the batch record, so older keys stay valid.
+ */
+export const payloadKeyFor = (batchName: string) =>
+  `payloads/${componentOfBatch(batchName) ?? "unknown"}/${batchName}`;
 
 /**
  * Packs payloads into one buffer: an index of fixed-width records (see lib/batch/job-definition.ts),

@@ -59,9 +59,15 @@ export const STAR_RESOURCE_ACTIONS = new Set([
   "ecr:GetAuthorizationToken",
 ]);
 
-/** Wildcard resources a deployment of `app` may grant: payload keys, job ids, its definitions' revisions. */
+/**
+ * Wildcard resources a deployment of `app` may grant: payload keys (all of them for the functions, one
+ * component's for its job role), job ids, its definitions' revisions.
+ */
 export const deploymentWildcards = (app: string, components: readonly string[]): RegExp[] => [
   /^<Payloads?Bucket\w+\.Arn>\/payloads\/\*$/,
+  ...components.map(
+    (component) => new RegExp(`^<Payloads?Bucket\\w+\\.Arn>\\/payloads\\/${component}\\/\\*$`),
+  ),
   /^arn:<AWS::Partition>:batch:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):job\/\*$/,
   ...components.map(
     (component) =>

@@ -12,6 +12,7 @@ export interface AttemptRunnerOptions {
   killGraceMs: number;
   timeoutScale: number;
   env: Record<string, string>;
+  resolveSecret?: (valueFrom: string) => string | undefined;
   /** Called when the main container's process of an attempt of the unit `id` has been spawned. */
   onMainProcess?: (id: string) => void;
 }
@@ -94,6 +95,8 @@ export class AttemptRunner {
       unit,
       task: new LocalTask({
         workDir: attemptDir(dataDir, id, attempt),
+        dataDir,
+        resolveSecret: this.options.resolveSecret,
         task: job.task,
         baseEnv,
         awsEnv: {

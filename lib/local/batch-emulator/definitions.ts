@@ -1,5 +1,6 @@
 import { clientError } from "./errors.js";
 import { jobDefinitionArn, type Naming } from "./paths.js";
+import { secretList, volumesOf } from "./task-spec.js";
 import {
   environmentList,
   isObject,
@@ -55,7 +56,10 @@ export class DefinitionRegistry {
       throw clientError(
         "A container job definition needs exactly one of containerProperties or ecsProperties",
       );
-    if (container) checkContainer(container, "containerProperties");
+    if (container) {
+      checkContainer(container, "containerProperties");
+      volumesOf(container.volumes);
+    }
     if (ecs) {
       const tasks = ecs.taskProperties;
       if (!Array.isArray(tasks) || tasks.length !== 1 || !isObject(tasks[0]))
@@ -75,6 +79,7 @@ export class DefinitionRegistry {
       });
       if (!containers.some((entry) => isObject(entry) && entry.essential !== false))
         throw clientError("At least one container of the task must be essential");
+      volumesOf(tasks[0].volumes);
     }
     const tags = { ...tagMap(input.tags, "tags"), ...systemTags };
     retryStrategyOf(input.retryStrategy);
@@ -169,4 +174,5 @@ function parseRef(ref: string): { name: string; revision?: number } {
 function checkContainer(container: Json, at: string) {
   stringList(container.command, `${at}.command`);
   environmentList(container.environment, `${at}.environment`);
+  secretList(container.secrets, `${at}.secrets`);
 }

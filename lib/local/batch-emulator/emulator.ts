@@ -70,6 +70,7 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
           killGraceMs: options.killGraceMs ?? 2000,
           timeoutScale: options.clock?.timeoutScale ?? 1,
           env: options.env ?? {},
+          resolveSecret: options.resolveSecret,
           onMainProcess: (id) => {
             stats.inc("processesStarted");
             processCounts.set(id, (processCounts.get(id) ?? 0) + 1);

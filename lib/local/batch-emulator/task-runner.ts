@@ -11,6 +11,10 @@ export const DEPENDENCY_FAILED = "Dependent container exited with non-zero exit 
 export interface TaskRunOptions {
   /** `<dataDir>/tasks/<job>/<attempt>`: volumes and one root folder per container live here. */
   workDir: string;
+  /** The emulator's data dir: EFS volumes live under it (workspace.ts). */
+  dataDir?: string;
+  /** Container secrets' values by `valueFrom` (BatchEmulatorOptions.resolveSecret). */
+  resolveSecret?: (valueFrom: string) => string | undefined;
   task: TaskSpec;
   /** The emulator's process.env and options.env; container and AWS variables go on top. */
   baseEnv: Record<string, string>;
@@ -64,10 +68,25 @@ export class LocalTask {
     });
   }
 
-  /** Prepares the folders and starts the containers that depend on nothing. */
+  /**
+   * Fetches the containers' secrets, prepares the folders and starts the containers that depend on
+   * nothing. A secret that cannot be fetched fails the whole task before any container starts, as the
+   * ECS agent does (its message names the secret's ARN, never a value).
+   */
   start() {
+    const missing = this.options.task.containers
+      .flatMap((container) => container.secrets)
+      .find((secret) => this.options.resolveSecret?.(secret.valueFrom) === undefined);
+    if (missing) {
+      const reason = `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: ${missing.valueFrom} was not found`;
+      for (const run of this.runs) run.state = "skipped";
+      this.ending = { reason, statusReason: reason };
+      for (const run of this.runs) run.reason = reason;
+      this.advance();
+      return;
+    }
     try {
-      prepareWorkspace(this.options.workDir, this.options.task);
+      prepareWorkspace(this.options.workDir, this.options.task, this.options.dataDir);
     } catch (error) {
       for (const run of this.runs) this.skip(run, `CannotStartContainerError: ${(error as Error).message}`);
     }
@@ -146,6 +165,8 @@ export class LocalTask {
       );
     const env: Record<string, string> = { ...this.options.baseEnv };
     for (const entry of spec.environment) env[entry.name] = entry.value;
+    // Checked in start(): every secret resolves.
+    for (const secret of spec.secrets) env[secret.name] = this.options.resolveSecret!(secret.valueFrom)!;
     Object.assign(env, this.options.awsEnv, {
       BATCH_LOCAL_ROOT: containerRoot(this.options.workDir, spec),
     });

@@ -53,6 +53,7 @@ function containerSpec(
     }));
   if (mountPoints.some((mount) => !mount.containerPath.startsWith("/")))
     throw clientError(`${at}: mountPoints[].containerPath must be an absolute path`);
+  const secrets = secretList(raw.secrets, `${at}.secrets`);
   return {
     name,
     command: substitute(override?.command ?? stringList(raw.command, `${at}.command`) ?? [], parameters),
@@ -74,8 +75,55 @@ function containerSpec(
       condition: String(dependency.condition ?? "START").toUpperCase(),
     })),
     mountPoints,
+    secrets,
     raw,
   };
+}
+
+/** `secrets` entries: `{name, valueFrom}`, as RegisterJobDefinition requires them. */
+export function secretList(value: unknown, at: string): { name: string; valueFrom: string }[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw clientError(`${at} must be a list`);
+  return value.map((entry, index) => {
+    if (
+      !isObject(entry) ||
+      typeof entry.name !== "string" ||
+      typeof entry.valueFrom !== "string" ||
+      !entry.valueFrom
+    )
+      throw clientError(`${at}[${index}] needs a name and a valueFrom`);
+    return { name: entry.name, valueFrom: entry.valueFrom };
+  });
+}
+
+/**
+ * Task volumes: their names, and where EFS ones live locally (a folder per file system and access point
+ * or root directory, under the emulator's data dir). Refuses what RegisterJobDefinition refuses: an access
+ * point with a root directory other than /, IAM authorization or an access point without transit encryption.
+ */
+export function volumesOf(list: unknown) {
+  const volumes: string[] = [];
+  const sharedVolumes: Record<string, string> = {};
+  for (const volume of (Array.isArray(list) ? list : []).filter(isObject)) {
+    const name = String(volume.name);
+    volumes.push(name);
+    const efs = volume.efsVolumeConfiguration;
+    if (!isObject(efs)) continue;
+    const fileSystemId = String(efs.fileSystemId ?? "");
+    if (!/^fs-[0-9a-f]+$/.test(fileSystemId))
+      throw clientError(`volume ${name}: efsVolumeConfiguration.fileSystemId is invalid`);
+    const auth = isObject(efs.authorizationConfig) ? efs.authorizationConfig : {};
+    const root = typeof efs.rootDirectory === "string" ? efs.rootDirectory : "/";
+    if (auth.accessPointId && root !== "/")
+      throw clientError(`volume ${name}: with an access point, rootDirectory must be omitted or /`);
+    if ((auth.accessPointId || auth.iam === "ENABLED") && efs.transitEncryption !== "ENABLED")
+      throw clientError(`volume ${name}: IAM authorization and access points need transitEncryption ENABLED`);
+    const segments = auth.accessPointId
+      ? ["efs", fileSystemId, "access-points", String(auth.accessPointId)]
+      : ["efs", fileSystemId, "root", ...root.split("/").filter((part) => part && part !== "..")];
+    sharedVolumes[name] = segments.join("/");
+  }
+  return { volumes, sharedVolumes };
 }
 
 /**
@@ -100,13 +148,10 @@ export function buildTaskSpec(
         ? undefined
         : overrideOf(containerOverrides, "containerOverrides");
     const raw = definition.containerProperties;
-    const volumes = (Array.isArray(raw.volumes) ? raw.volumes : [])
-      .filter(isObject)
-      .map((v) => String(v.name));
     return {
       kind: "container",
       containers: [containerSpec(raw, DEFAULT_CONTAINER, true, override, parameters)],
-      volumes,
+      ...volumesOf(raw.volumes),
       raw,
     };
   }
@@ -132,16 +177,13 @@ export function buildTaskSpec(
     });
   }
   const { containers: _, ...rest } = task;
-  const volumes = (Array.isArray(task.volumes) ? task.volumes : [])
-    .filter(isObject)
-    .map((v) => String(v.name));
   return {
     kind: "ecs",
     containers: rawContainers.map((raw) => {
       const name = String(raw.name ?? DEFAULT_CONTAINER);
       return containerSpec(raw, name, true, overrides.get(name), parameters);
     }),
-    volumes,
+    ...volumesOf(task.volumes),
     raw: rest,
   };
 }

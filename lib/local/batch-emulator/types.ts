@@ -55,6 +55,13 @@ export interface BatchEmulatorOptions {
   /** Extra environment passed to every process. */
   env?: Record<string, string>;
   /**
+   * The value of a container secret's `valueFrom` (Secrets Manager ARN or SSM parameter), as the ECS
+   * agent fetches it with the execution role; undefined = not found, and the task fails to start as in
+   * AWS (ResourceInitializationError). Values go only into the process environment: never into job
+   * details, events or the state file.
+   */
+  resolveSecret?: (valueFrom: string) => string | undefined;
+  /**
    * Test-only knob: `timeoutScale` multiplies every attempt timeout (default 1), so a test can keep
    * AWS's 60 s floor on `attemptDurationSeconds` and still see the timeout path in 0.6 s (scale 0.01).
    */
@@ -140,6 +147,8 @@ export interface ContainerSpec {
   essential: boolean;
   dependsOn: { containerName: string; condition: string }[];
   mountPoints: { sourceVolume: string; containerPath: string }[];
+  /** `secrets[]` of the definition: environment variables whose values the execution role fetches at start. */
+  secrets: { name: string; valueFrom: string }[];
   /** The definition's container object, echoed in JobDetail. */
   raw: Record<string, unknown>;
 }
@@ -149,6 +158,11 @@ export interface TaskSpec {
   kind: "container" | "ecs";
   containers: ContainerSpec[];
   volumes: string[];
+  /**
+   * Volumes that outlive the task (EFS): volume name → folder relative to the emulator's data dir,
+   * shared by every job that mounts the same file system (and access point or root directory).
+   */
+  sharedVolumes: Record<string, string>;
   /** containerProperties or taskProperties[0] without its containers, echoed in JobDetail. */
   raw: Record<string, unknown>;
 }
