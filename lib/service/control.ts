@@ -1,17 +1,15 @@
 import { BadRequestError, NotFoundError } from "../api/errors.js";
 import type { Status } from "../api/schemas.js";
 import { currentBatchJobId, type Decision, decide } from "../domain/job-machine.js";
-import type { JobEntry } from "../domain/job-state.js";
 import { resolveJobInBatch } from "../domain/names.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
-import { type BatchRecord, groupOfOrdinal, SHARD_SIZE, shardCountOf } from "../store/job-store.js";
-import { syncBatchStatus } from "./batch-status.js";
+import { type BatchRecord, groupOfOrdinal, shardCountOf } from "../store/job-store.js";
+import { requestBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
 import type { ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
-import { updateShard, writeEntryWithRetry } from "./entries.js";
+import { writeEntryWithRetry } from "./entries.js";
 import { findBatch, findJob, singleJobEntry } from "./queries.js";
-import { finishGroupJobs } from "./submit.js";
 
 const success = (message: string): Status => ({ status: "Success", message, code: 200 });
 
@@ -64,72 +62,6 @@ async function hasEnded(deps: ServiceDeps, batch: BatchRecord): Promise<boolean>
   if (batch.batchType === "job") return isFinal((await singleJobEntry(deps, batch)).status);
   const tracker = await deps.store.getTracker(batch.name);
   return tracker?.phase === "ended";
-}
-
-/**
- * A stop of a whole batch, as the request sees it: one write (the record's stopRequested: from now on
- * the batch and its jobs show Stopping) and a hand-over to the background submitter, which carries it
- * out (carryOutBatchStop). So a stop answers in constant time whatever the batch's size; the
- * reconciler carries out what a crash left undone.
- */
-async function requestBatchStop(deps: ServiceDeps, batch: BatchRecord) {
-  await deps.store.markBatchStopRequested(batch.name, deps.now());
-  await deps.submitInBackground(batch.component, batch.name, deps.correlationId);
-}
-
-/** Jobs of a shard a batch stop must reach one by one: later runs (their own Batch jobs), not yet ended. */
-const ownRunOpen = (entry: JobEntry) => entry.run > 1 && !isFinal(entry.status);
-
-/**
- * Carries out a recorded batch stop (the background submitter; the reconciler repeats it while jobs are
- * open): announces Stopping, terminates every submitted array and plain job (terminating an array
- * parent ends its children: AWS Batch array_jobs.md), ends the jobs of unsubmitted groups Stopped, and
- * stops one by one the jobs on a later run (a retry past Batch's attempts, a restart, a priority
- * change), each through the state machine, so a run being submitted right now is ended too.
- */
-export async function carryOutBatchStop(deps: ServiceDeps, batch: BatchRecord) {
-  if (batch.batchType === "batch") {
-    // Announced before its jobs' Stopped changes. A failure here does not fail the stop; the reconciler
-    // finds the status unannounced and announces it.
-    await syncBatchStatus(deps, batch.name).catch((error) =>
-      deps.logger.error("batch status not synced after a stop", { batchName: batch.name, error }),
-    );
-  }
-  const groups = await deps.store.listGroups(batch.name);
-  for (const group of groups) {
-    if (group.state === "submitted" && group.batchJobId)
-      await deps.batch.terminate(group.batchJobId, STOP_REASON);
-    else if (group.state !== "failed") await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
-  }
-  for (let shard = 0; shard < shardCountOf(batch.size); shard++) {
-    const state = await deps.store.getShard(batch.name, shard);
-    const slots = [...(state?.entries ?? [])].filter(([, entry]) => ownRunOpen(entry)).map(([slot]) => slot);
-    if (slots.length === 0) continue;
-    const effects = new Map<number, Decision["effects"]>();
-    const now = deps.now();
-    await updateShard(
-      deps,
-      batch.name,
-      shard,
-      slots.map((slot) => ({
-        slot,
-        change: (entry: JobEntry) => {
-          const ordinal = shard * SHARD_SIZE + slot;
-          effects.delete(ordinal);
-          if (!ownRunOpen(entry)) return undefined;
-          const group = groupOfOrdinal(groups, ordinal);
-          const currentId = group && currentBatchJobId(group, ordinal, entry);
-          const decision = decide(entry, { kind: "stop" }, { group, currentBatchJobId: currentId }, now);
-          effects.set(ordinal, decision.effects);
-          return decision.next;
-        },
-      })),
-      { outboxFirst: true },
-    );
-    for (const [ordinal, decided] of effects) {
-      await carryOut(deps, { batchName: batch.name, ordinal, leaseFrom: now }, decided);
-    }
-  }
 }
 
 /** POST /batches/{name}/stop: stops every array and plain job of the batch (carried out in the background). */

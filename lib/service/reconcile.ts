@@ -11,7 +11,7 @@ import type { JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from "../store/job-store.js";
 import { reconcileBatchStatus } from "./batch-status.js";
-import { carryOutBatchStop } from "./control.js";
+import { carryOutBatchStop } from "./batch-stop.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";

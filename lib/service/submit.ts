@@ -1,41 +1,15 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
-import { decide } from "../domain/job-machine.js";
-import type { JobEntry } from "../domain/job-state.js";
-import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
+import type { GroupRecord } from "../store/job-store.js";
+import { carryOutBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
-import { carryOutBatchStop } from "./control.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
-import { updateShard } from "./entries.js";
+import { finishGroupJobs } from "./finish-group.js";
 import { submitRestartedRuns } from "./rerun.js";
 
 /** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
 const SUBMIT_CONCURRENCY = 4;
 
 const isClientError = (error: unknown) => (error as Error).name === "ClientException";
-
-/**
- * Marks every job of a group that has not ended with a final status the scheduler decided itself: one
- * write per shard, the events through the entries' outbox (the scheduler's own changes).
- */
-export async function finishGroupJobs(
-  deps: ServiceDeps,
-  group: GroupRecord,
-  status: "Stopped" | "Failed",
-  message: string,
-): Promise<void> {
-  for (let ordinal = group.offset; ordinal < group.offset + group.size; ) {
-    const { shard } = shardOf(ordinal);
-    const last = Math.min(group.offset + group.size, (shard + 1) * SHARD_SIZE);
-    const changes = [];
-    for (; ordinal < last; ordinal++) {
-      changes.push({
-        slot: shardOf(ordinal).slot,
-        change: (entry: JobEntry) => decide(entry, { kind: "finish", status, message }, {}, deps.now()).next,
-      });
-    }
-    await updateShard(deps, group.batchName, shard, changes, { outboxFirst: true });
-  }
-}
 
 /**
  * Submits a group once. The intent (`submitting`) is recorded before SubmitJob; a submission found in

@@ -1,5 +1,7 @@
 import { benchBatches } from "./batches.js";
 import { benchBundles } from "./bundles.js";
+import { benchCapacity, printCapacity } from "./capacity-run.js";
+import { benchStop, printStop } from "./stop.js";
 
 /**
  * `npm run bench` (never part of `npm test`). Sizes can be narrowed for a quick look:
@@ -65,3 +67,6 @@ for (const bundle of bundles)
   console.log(
     `| ${bundle.name} | ${(bundle.bytes / 1024).toFixed(0)} KiB | ${bundle.initMs.toFixed(0)} ms |`,
   );
+
+printCapacity(await benchCapacity(sizes.filter((n) => n <= 10_000)));
+printStop(await benchStop(sizes.filter((n) => n >= 10_000)));

@@ -255,7 +255,7 @@ describe("stops racing new runs, with every fault on", () => {
     // Retries beyond Batch's 10 attempts: stopped once their first run's 10 attempts are spent.
     const retrying = await createBatch("race-retry", {
       defaultRadixJobComponentConfig: { backoffLimit: 30 },
-      jobScheduleDescriptions: Array.from({ length: 4 }, () => ({ payload: '{"exitCode": 1}' })),
+      jobScheduleDescriptions: Array.from({ length: 20 }, () => ({ payload: '{"exitCode": 1}' })),
     });
 
     for (const job of sleepers.jobStatuses.slice(8)) {
@@ -272,7 +272,7 @@ describe("stops racing new runs, with every fault on", () => {
       await eventually(async () => (await getJob(job.name)).podStatuses.length >= 10, 120_000);
       await stop(job.name);
     }
-    expect(stops.size).toBeGreaterThan(20);
+    expect(stops.size).toBeGreaterThan(30);
 
     const finals = await eventually(
       async () => {
