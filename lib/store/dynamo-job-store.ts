@@ -258,21 +258,11 @@ export class DynamoJobStore implements JobStore {
 
   /** One Query of the shard's partition: its index and the items of the jobs written so far. */
   async getShard(batchName: string, shard: number): Promise<ShardState | undefined> {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: { ":pk": shardPk(batchName, shard), ":from": INDEX_KEY, ":to": "J~" },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryPartition("pk = :pk AND sk BETWEEN :from AND :to", {
+      ":pk": shardPk(batchName, shard),
+      ":from": INDEX_KEY,
+      ":to": "J~",
+    });
     const index = items.find((item) => item.sk === INDEX_KEY);
     if (!index) return undefined;
     const summary = toSummary(index);
@@ -468,15 +458,23 @@ export class DynamoJobStore implements JobStore {
     return index;
   }
 
-  private async queryJobItems(batchName: string, shard: number): Promise<Item[]> {
+  private queryJobItems(batchName: string, shard: number): Promise<Item[]> {
+    return this.queryPartition("pk = :pk AND begins_with(sk, :j)", {
+      ":pk": shardPk(batchName, shard),
+      ":j": "J",
+    });
+  }
+
+  /** Every item a strongly consistent Query of one partition finds, page after page. */
+  private async queryPartition(condition: string, values: Record<string, unknown>): Promise<Item[]> {
     const items: Item[] = [];
     let startKey: Item | undefined;
     do {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :j)",
-          ExpressionAttributeValues: { ":pk": shardPk(batchName, shard), ":j": "J" },
+          KeyConditionExpression: condition,
+          ExpressionAttributeValues: values,
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -515,22 +513,11 @@ export class DynamoJobStore implements JobStore {
   }
 
   async listGroups(batchName: string) {
-    const groups: GroupRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :g)",
-          ExpressionAttributeValues: { ":pk": batchPk(batchName), ":g": "G#" },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      groups.push(...(page.Items ?? []).map(toGroup));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return groups;
+    const items = await this.queryPartition("pk = :pk AND begins_with(sk, :g)", {
+      ":pk": batchPk(batchName),
+      ":g": "G#",
+    });
+    return items.map(toGroup);
   }
 
   async updateGroup(group: GroupRecord, expectedState: GroupState, expectedLease?: number) {
