@@ -177,11 +177,46 @@ export const jobScheduleDescriptionSchema = z
   })
   .meta({ id: "JobScheduleDescription" });
 
+/**
+ * Beyond Radix: a batch-level stop rule (lib/domain/stop-policy.ts). Not `failurePolicy`: that is
+ * Radix's job-level exit-code rule set, accepted per job and in defaultRadixJobComponentConfig.
+ */
+export const stopPolicySchema = z
+  .strictObject({
+    maxFailedJobs: z.number().int().min(0).max(MAX_BATCH_JOBS).optional().meta({
+      description:
+        "Stop the rest of the batch as soon as more than this many jobs failed (Failed or DeadlineExceeded; retries that are left do not count). 0: the first failure stops it.",
+    }),
+    minSucceededJobs: z.number().int().min(1).max(MAX_BATCH_JOBS).optional().meta({
+      description:
+        "Stop the rest of the batch as soon as fewer than this many jobs can still succeed (jobs Failed, DeadlineExceeded or Stopped count against it). At most the number of jobs.",
+    }),
+  })
+  .refine((policy) => policy.maxFailedJobs !== undefined || policy.minSucceededJobs !== undefined, {
+    error: "names neither maxFailedJobs nor minSucceededJobs",
+  })
+  .meta({
+    id: "StopPolicy",
+    description:
+      "Beyond Radix (Kubernetes maxFailedIndexes, OpenPAI minFailedInstances/minSucceededInstances): when a threshold can no longer be met, the scheduler stops the rest of the batch (jobs not yet started never start) and the batch ends Failed with a message naming the threshold.",
+  });
+
 export const batchScheduleDescriptionSchema = z
   .object({
     batchId: z.string().max(256).optional(),
     defaultRadixJobComponentConfig: radixJobComponentConfigSchema.optional(),
     jobScheduleDescriptions: z.array(jobScheduleDescriptionSchema).min(1).max(MAX_BATCH_JOBS),
+    stopPolicy: stopPolicySchema.optional(),
+  })
+  .superRefine((batch, context) => {
+    const min = batch.stopPolicy?.minSucceededJobs;
+    if (min !== undefined && min > batch.jobScheduleDescriptions.length) {
+      context.addIssue({
+        code: "custom",
+        path: ["stopPolicy", "minSucceededJobs"],
+        message: `is ${min}, more than the batch's ${batch.jobScheduleDescriptions.length} jobs`,
+      });
+    }
   })
   .meta({ id: "BatchScheduleDescription" });
 
@@ -274,6 +309,8 @@ export const batchStatusSchema = z
     totalJobs: z.number().int().optional(),
     /** Present when jobStatuses was paged (`limit`); pass it back as `nextToken`. */
     nextToken: z.string().optional(),
+    /** Beyond Radix: the batch's stopPolicy as created (its `message` says when it stopped the batch). */
+    stopPolicy: stopPolicySchema.optional(),
   })
   .meta({ id: "BatchStatus" });
 

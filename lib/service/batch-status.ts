@@ -5,7 +5,7 @@ import { type BatchStatusChange, batchEvent } from "../notify/product-events.js"
 import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
 import { summariesOf } from "./queries.js";
-import { countsOf } from "./views.js";
+import { batchFactsOf, countsOf } from "./views.js";
 
 /**
  * Batch Status Change events without reading a batch's shards on every job change.
@@ -65,7 +65,7 @@ async function publish(deps: ServiceDeps, event: BatchStatusChange): Promise<boo
 function assess(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardSummary[]) {
   const counts = countsOf(shards);
   const status = batchStatusOf(
-    { counts, size: batch.size, stopRequested: batch.stopRequested !== undefined },
+    batchFactsOf(batch, counts),
     componentSettings(deps, batch.component).batchStatusRules,
   );
   const phase = phaseOf(counts, batch.size);

@@ -114,6 +114,9 @@ export interface CreateOptions {
   submittedBy?: string;
 }
 
+/** What recordBatch takes beyond the caller's options: the batch-level fields of the request. */
+type RecordOptions = CreateOptions & Pick<BatchScheduleDescription, "stopPolicy">;
+
 type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
 
 /** What a request becomes before anything is stored: specs, AWS Batch groups and the reuse digest. */
@@ -167,7 +170,7 @@ async function recordBatch(
   batchId: string | undefined,
   prepared: Prepared,
   jobs: JobScheduleDescription[],
-  options: CreateOptions,
+  options: RecordOptions,
 ): Promise<Recorded> {
   const component = componentSettings(deps, componentName);
   const { specs, groups } = prepared;
@@ -197,6 +200,7 @@ async function recordBatch(
     batch.ttl = Math.max(batch.ttl ?? 0, own);
   }
   if (options.submittedBy !== undefined) batch.submittedBy = options.submittedBy;
+  if (options.stopPolicy !== undefined) batch.stopPolicy = options.stopPolicy;
   // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
   if (component.payloadPath) {
     batch.payloadKey = await deps.payloads.putBatchPayloads(
@@ -268,7 +272,10 @@ export async function createBatch(
     const earlier = await findReusable(deps, componentName, "batch", prepared.digest);
     if (earlier) return getBatch(deps, componentName, earlier.name, pageOfCreate);
   }
-  const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, options);
+  const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, {
+    ...options,
+    stopPolicy: request.stopPolicy,
+  });
   await submitNowOrLater(deps, recorded);
   const component = componentSettings(deps, componentName);
   const { batch } = recorded;

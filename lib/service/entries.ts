@@ -8,6 +8,7 @@ import { onShardPhaseChange } from "./batch-status.js";
 import type { ServiceDeps } from "./deps.js";
 import { fromPending, mergeOutbox, toPending, withoutPublished } from "./job-outbox.js";
 import { KeyedLock } from "./keyed-lock.js";
+import { checkStopPolicy } from "./stop-policy.js";
 
 /** Conditional writes lost to a concurrent change are re-read and retried this many times. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -368,6 +369,11 @@ async function trackShardPhase(
   const first = moves[0]!;
   const last = moves[moves.length - 1]!;
   if (last.batchType === "job") return;
+  try {
+    await checkStopPolicy(deps, batchName, shard, first, last, correlationId ?? deps.correlationId);
+  } catch (error) {
+    deps.logger.error("stopPolicy check failed; the reconciler repeats it", { batchName, shard, error });
+  }
   const before: Phase = phaseOf(first.before, first.size);
   const after: Phase = phaseOf(last.after, last.size);
   if (before === after) return;

@@ -142,6 +142,14 @@ export function jobStatusesOf(batch: BatchRecord, shards: readonly ShardState[])
   return statuses;
 }
 
+/** What the batch status rule needs to know of a batch, with its counts. */
+export const batchFactsOf = (batch: BatchRecord, counts: StatusCounts) => ({
+  counts,
+  size: batch.size,
+  stopRequested: batch.stopRequested !== undefined,
+  stopReason: batch.stopReason,
+});
+
 /** The batch status object; `allShards` must summarize every shard of the batch (for the counts). */
 export function batchStatusView(
   component: ComponentSettings,
@@ -150,10 +158,7 @@ export function batchStatusView(
   jobStatuses: JobStatus[],
 ): BatchStatus {
   const counts = countsOf(allShards);
-  const status = batchStatusOf(
-    { counts, size: batch.size, stopRequested: batch.stopRequested !== undefined },
-    component.batchStatusRules,
-  );
+  const status = batchStatusOf(batchFactsOf(batch, counts), component.batchStatusRules);
   const starts = allShards.map((shard) => shard.started).filter((t): t is number => t !== undefined);
   const ends = allShards.map((shard) => shard.ended).filter((t): t is number => t !== undefined);
   const ended =
@@ -177,5 +182,7 @@ export function batchStatusView(
   if (batch.batchId !== undefined) view.batchId = batch.batchId;
   if (batch.projects?.length === 1) view.project = batch.projects[0];
   if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
+  if (batch.stopPolicy !== undefined) view.stopPolicy = batch.stopPolicy;
+  if (batch.stopReason !== undefined) view.message = batch.stopReason;
   return view;
 }

@@ -2,6 +2,7 @@ import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import type { EffectiveSpec } from "../domain/effective-spec.js";
 import type { JobEntry } from "../domain/job-state.js";
+import type { EndCounts, StopPolicy } from "../domain/stop-policy.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
 
 /**
@@ -45,6 +46,10 @@ export interface BatchRecord {
   digest?: string;
   /** When jobs of it were last restarted (the background submitter then also submits their new runs). */
   restarted?: number;
+  /** Beyond Radix: stop the rest of the batch once it can no longer end well (lib/domain/stop-policy.ts). */
+  stopPolicy?: StopPolicy;
+  /** Why the scheduler itself stopped the batch (a stopPolicy threshold): it then ends Failed with this message. */
+  stopReason?: string;
 }
 
 export type GroupState = "pending" | "submitting" | "submitted" | "failed";
@@ -119,6 +124,8 @@ export interface ShardWriteResult {
     after: Partial<StatusCounts>;
     size: number;
     batchType?: BatchType;
+    /** The batch's stopPolicy and size, kept on every shard's index so the events path needs no batch read. */
+    stopPolicy?: StopPolicy & { batchSize: number };
   };
 }
 
@@ -227,4 +234,14 @@ export interface JobStore {
     next: { status: string; phase: Phase; event?: BatchStatusChange },
   ): Promise<boolean>;
   markBatchPublished(batchName: string, seq: number): Promise<void>;
+  /**
+   * A batch with a stopPolicy: records a shard's counts of failed and lost jobs in the tracker (forward
+   * only) and returns the batch's totals; undefined once the policy was breached (or no tracker).
+   */
+  recordShardEnds(batchName: string, shard: number, ends: EndCounts): Promise<EndCounts | undefined>;
+  /**
+   * Records a stopPolicy breach: the first caller wins (true) and the batch's record gets stopRequested
+   * and stopReason, unless a stop was already asked.
+   */
+  recordPolicyStop(batchName: string, at: number, reason: string): Promise<boolean>;
 }
