@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { canaryJobsOf, MAX_CANARY_JOBS } from "../domain/canary.js";
 import { isQuantity, parseQuantity } from "../domain/quantity.js";
 import { JOB_STATUSES } from "../domain/status.js";
 
@@ -201,14 +202,50 @@ export const stopPolicySchema = z
       "Beyond Radix (Kubernetes maxFailedIndexes, OpenPAI minFailedInstances/minSucceededInstances): when a threshold can no longer be met, the scheduler stops the rest of the batch (jobs not yet started never start) and the batch ends Failed with a message naming the threshold.",
   });
 
+export const canarySchema = z
+  .strictObject({
+    jobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CANARY_JOBS)
+      .optional()
+      .meta({
+        description: `The first this many jobs (in request order) are the canary; at most ${MAX_CANARY_JOBS}.`,
+      }),
+    percent: z
+      .number()
+      .gt(0)
+      .lt(100)
+      .optional()
+      .meta({ description: "This percentage of the batch's jobs (rounded up, at least 1) are the canary." }),
+  })
+  .refine((canary) => (canary.jobs === undefined) !== (canary.percent === undefined), {
+    error: "names exactly one of jobs and percent",
+  })
+  .meta({
+    id: "Canary",
+    description:
+      "Beyond Radix: the batch's first jobs run first; the rest are submitted only when every one of them Succeeded. When one ends otherwise, the batch ends Failed before the rest costs anything.",
+  });
+
 export const batchScheduleDescriptionSchema = z
   .object({
     batchId: z.string().max(256).optional(),
     defaultRadixJobComponentConfig: radixJobComponentConfigSchema.optional(),
     jobScheduleDescriptions: z.array(jobScheduleDescriptionSchema).min(1).max(MAX_BATCH_JOBS),
     stopPolicy: stopPolicySchema.optional(),
+    canary: canarySchema.optional(),
   })
   .superRefine((batch, context) => {
+    const size = batch.jobScheduleDescriptions.length;
+    if (batch.canary && canaryJobsOf(batch.canary, size) >= size) {
+      context.addIssue({
+        code: "custom",
+        path: ["canary"],
+        message: `takes ${canaryJobsOf(batch.canary, size)} of the batch's ${size} jobs; a canary must leave some jobs for after it`,
+      });
+    }
     const min = batch.stopPolicy?.minSucceededJobs;
     if (min !== undefined && min > batch.jobScheduleDescriptions.length) {
       context.addIssue({
@@ -311,6 +348,8 @@ export const batchStatusSchema = z
     nextToken: z.string().optional(),
     /** Beyond Radix: the batch's stopPolicy as created (its `message` says when it stopped the batch). */
     stopPolicy: stopPolicySchema.optional(),
+    /** Beyond Radix: the batch's canary, with `jobs` resolved, and when it passed (null: not yet). */
+    canary: z.object({ jobs: z.number().int(), percent: z.number().optional(), passed: time }).optional(),
   })
   .meta({ id: "BatchStatus" });
 

@@ -7,6 +7,7 @@ import type {
 } from "../api/schemas.js";
 import { largestSubmitJobBytes, SUBMIT_JOB_MAX_BYTES } from "../batch/submit-input.js";
 import type { ComponentSettings } from "../config/runtime.js";
+import { canaryJobsOf } from "../domain/canary.js";
 import {
   type EffectiveSpec,
   effectiveSpec,
@@ -115,7 +116,8 @@ export interface CreateOptions {
 }
 
 /** What recordBatch takes beyond the caller's options: the batch-level fields of the request. */
-type RecordOptions = CreateOptions & Pick<BatchScheduleDescription, "stopPolicy">;
+type RecordOptions = CreateOptions &
+  Pick<BatchScheduleDescription, "stopPolicy"> & { canary?: BatchRecord["canary"] };
 
 type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
 
@@ -126,6 +128,7 @@ function prepare(
   batchType: BatchType,
   defaults: Layer | undefined,
   jobs: JobScheduleDescription[],
+  canaryJobs?: number,
 ) {
   const specs = specsOf(deps, componentName, defaults, jobs);
   const layers = jobs as Layer[];
@@ -139,7 +142,7 @@ function prepare(
     .filter((t): t is number => t !== undefined);
   return {
     specs,
-    groups: groupJobs(specs),
+    groups: groupJobs(specs, canaryJobs),
     digest: reuseDigest(
       componentName,
       batchType,
@@ -201,6 +204,7 @@ async function recordBatch(
   }
   if (options.submittedBy !== undefined) batch.submittedBy = options.submittedBy;
   if (options.stopPolicy !== undefined) batch.stopPolicy = options.stopPolicy;
+  if (options.canary !== undefined) batch.canary = options.canary;
   // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
   if (component.payloadPath) {
     batch.payloadKey = await deps.payloads.putBatchPayloads(
@@ -214,7 +218,8 @@ async function recordBatch(
     offset: group.offset,
     size: group.size,
     spec: group.spec,
-    state: "pending",
+    // After a canary: held until every canary job succeeded (lib/service/canary.ts).
+    state: options.canary && group.offset >= options.canary.jobs ? "held" : "pending",
     run: 1,
   }));
   const jobIds = order.map((position) => jobs[position]!.jobId);
@@ -266,7 +271,18 @@ export async function createBatch(
   options: CreateOptions = {},
 ): Promise<BatchStatus> {
   const jobs = request.jobScheduleDescriptions;
-  const prepared = prepare(deps, componentName, "batch", request.defaultRadixJobComponentConfig, jobs);
+  const canary = request.canary && {
+    ...request.canary,
+    jobs: canaryJobsOf(request.canary, jobs.length),
+  };
+  const prepared = prepare(
+    deps,
+    componentName,
+    "batch",
+    request.defaultRadixJobComponentConfig,
+    jobs,
+    canary?.jobs,
+  );
   const pageOfCreate = jobs.length > CREATE_RESPONSE_MAX_JOBS ? { limit: 1 } : {};
   if (options.reuse) {
     const earlier = await findReusable(deps, componentName, "batch", prepared.digest);
@@ -275,6 +291,7 @@ export async function createBatch(
   const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, {
     ...options,
     stopPolicy: request.stopPolicy,
+    canary,
   });
   await submitNowOrLater(deps, recorded);
   const component = componentSettings(deps, componentName);

@@ -13,6 +13,7 @@ import { endCountsOf } from "../domain/stop-policy.js";
 import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from "../store/job-store.js";
 import { reconcileBatchStatus } from "./batch-status.js";
 import { carryOutBatchStop } from "./batch-stop.js";
+import { reconcileCanary } from "./canary.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
@@ -121,6 +122,7 @@ async function reconcileBatch(
   await repairIndexes(deps, name, shards);
   const eventsLeft = await publishOutboxes(deps, name, shards);
   const summaries = await summariesOf(deps, batch);
+  await reconcileCanary(deps, batch, shards);
   if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
     // What the events path missed (a crash between a shard's write and the tracker's): judged on all shards.
     await stopIfBreached(

@@ -45,9 +45,23 @@ export async function stopIfBreached(
 ): Promise<string | undefined> {
   const reason = breachOf(policy, size, totals);
   if (!reason) return undefined;
-  if (!(await deps.store.recordPolicyStop(batchName, deps.now(), reason))) return reason;
-  deps.logger.warn("batch stopped by its stopPolicy", { batchName, reason });
+  await stopWithReason(deps, batchName, reason, correlationId);
+  return reason;
+}
+
+/**
+ * The scheduler stops a batch itself (a stopPolicy breach, a failed canary): records the stop with its
+ * reason (the first caller wins; nothing when a stop was already asked) and hands it to the background
+ * submitter, which carries it out (batch-stop.ts). The batch then ends Failed with the reason as message.
+ */
+export async function stopWithReason(
+  deps: ServiceDeps,
+  batchName: string,
+  reason: string,
+  correlationId: string | undefined,
+) {
+  if (!(await deps.store.recordPolicyStop(batchName, deps.now(), reason))) return;
+  deps.logger.warn("batch stopped by the scheduler", { batchName, reason });
   const component = componentOfBatch(batchName);
   if (component) await deps.submitInBackground(component, batchName, correlationId ?? deps.correlationId);
-  return reason;
 }

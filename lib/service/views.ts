@@ -1,6 +1,7 @@
 import type { BatchStatus, JobStatus, PodStatus } from "../api/schemas.js";
 import type { ComponentSettings } from "../config/runtime.js";
 import { addCounts, batchStatusOf, emptyCounts, type StatusCounts } from "../domain/aggregate.js";
+import { heldReason } from "../domain/canary.js";
 import type { Attempt, JobEntry } from "../domain/job-state.js";
 import { jobName } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
@@ -117,6 +118,13 @@ export function jobStatusView(
   if (entry.message) view.message = entry.message;
   if (entry.batchStatus) view.batchJobStatus = entry.batchStatus;
   if (entry.statusReason) view.statusReason = entry.statusReason;
+  else if (
+    batch.canary &&
+    batch.canaryReleased === undefined &&
+    ordinal >= batch.canary.jobs &&
+    entry.status === "Waiting"
+  )
+    view.statusReason = heldReason(batch.canary.jobs);
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
   view.phaseSeconds = phaseSeconds(batch.created, entry, now);
   if (entry.restarted !== undefined) view.restart = rfc3339(entry.restarted) ?? undefined;
@@ -184,5 +192,6 @@ export function batchStatusView(
   if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
   if (batch.stopPolicy !== undefined) view.stopPolicy = batch.stopPolicy;
   if (batch.stopReason !== undefined) view.message = batch.stopReason;
+  if (batch.canary !== undefined) view.canary = { ...batch.canary, passed: rfc3339(batch.canaryReleased) };
   return view;
 }

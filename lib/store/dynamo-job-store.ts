@@ -147,6 +147,8 @@ function toBatch(item: Item): BatchRecord {
     restarted: item.restarted as number | undefined,
     stopPolicy: item.stopPolicy as BatchRecord["stopPolicy"],
     stopReason: item.stopReason as string | undefined,
+    canary: item.canary as BatchRecord["canary"],
+    canaryReleased: item.canaryReleased as number | undefined,
   };
 }
 
@@ -210,6 +212,7 @@ export class DynamoJobStore implements JobStore {
         size,
         batchType: batch.batchType,
         ...(batch.stopPolicy ? { stopPolicy: { ...batch.stopPolicy, batchSize: batch.size } } : {}),
+        ...(batch.canary && first < batch.canary.jobs ? { canaryJobs: batch.canary.jobs } : {}),
         ...(batch.ttl === undefined ? {} : { ttl: batch.ttl }),
       });
       // A job's item appears with its first change; one the caller labelled is written now, with its label.
@@ -391,6 +394,7 @@ export class DynamoJobStore implements JobStore {
         ...(index.stopPolicy
           ? { stopPolicy: index.stopPolicy as NonNullable<ShardWriteResult["counts"]>["stopPolicy"] }
           : {}),
+        ...(typeof index.canaryJobs === "number" ? { canaryJobs: index.canaryJobs } : {}),
       },
     };
   }
@@ -771,6 +775,33 @@ export class DynamoJobStore implements JobStore {
         UpdateExpression: "SET stopRequested = :at, stopReason = :r",
         ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(stopRequested)",
         ExpressionAttributeValues: { ":at": at, ":r": reason },
+      }),
+    );
+  }
+
+  async recordCanarySuccess(batchName: string, ordinal: number): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
+        UpdateExpression: "ADD canaryOk :o",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":o": new Set([ordinal]) },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return numbersOf(Attributes?.canaryOk).length;
+  }
+
+  releaseCanary(batchName: string, at: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
+        UpdateExpression: "SET canaryReleased = :at",
+        ConditionExpression:
+          "attribute_exists(pk) AND attribute_not_exists(canaryReleased) AND attribute_not_exists(stopRequested)",
+        ExpressionAttributeValues: { ":at": at },
       }),
     );
   }

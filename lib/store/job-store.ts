@@ -50,9 +50,14 @@ export interface BatchRecord {
   stopPolicy?: StopPolicy;
   /** Why the scheduler itself stopped the batch (a stopPolicy threshold): it then ends Failed with this message. */
   stopReason?: string;
+  /** Beyond Radix: the batch's canary as asked, with `jobs` resolved (lib/domain/canary.ts). */
+  canary?: { jobs: number; percent?: number };
+  /** When every canary job had succeeded and the rest of the batch was released for submission. */
+  canaryReleased?: number;
 }
 
-export type GroupState = "pending" | "submitting" | "submitted" | "failed";
+/** `held`: after a batch's canary, submitted (made `pending`) only once every canary job succeeded. */
+export type GroupState = "held" | "pending" | "submitting" | "submitted" | "failed";
 
 /** One AWS Batch submission of a batch: a plain job or an array job. */
 export interface GroupRecord {
@@ -126,6 +131,8 @@ export interface ShardWriteResult {
     batchType?: BatchType;
     /** The batch's stopPolicy and size, kept on every shard's index so the events path needs no batch read. */
     stopPolicy?: StopPolicy & { batchSize: number };
+    /** On shards holding canary jobs: how many jobs the canary has (its ordinals are 0 .. canaryJobs-1). */
+    canaryJobs?: number;
   };
 }
 
@@ -244,4 +251,8 @@ export interface JobStore {
    * and stopReason, unless a stop was already asked.
    */
   recordPolicyStop(batchName: string, at: number, reason: string): Promise<boolean>;
+  /** A canary job succeeded: adds it to the tracker's set (idempotent); how many have succeeded. */
+  recordCanarySuccess(batchName: string, ordinal: number): Promise<number>;
+  /** Marks the canary passed (first caller wins, and only while no stop was asked). */
+  releaseCanary(batchName: string, at: number): Promise<boolean>;
 }

@@ -87,3 +87,51 @@ describe("stopPolicy", () => {
     expect(negative.body.message).toContain("stopPolicy.maxFailedJobs");
   });
 });
+
+describe("canary", () => {
+  it("a canary of 2 with a failing job stops the batch with 2 attempts in total", async () => {
+    const submitsBefore = stack.batch.stats().SubmitJob ?? 0;
+    const jobs = [
+      { payload: '{"exitCode": 1}' },
+      { payload: '{"sleepSeconds": 1}' },
+      ...Array.from({ length: 8 }, () => ({ payload: "{}" })),
+    ];
+    const created = await createBatch({ jobScheduleDescriptions: jobs, canary: { jobs: 2 } });
+    expect(created.canary).toEqual({ jobs: 2, passed: null });
+    expect(created.jobStatuses[5]?.statusReason).toMatch(/held until the batch's canary/);
+    const done = await finalBatch(created.name);
+    expect(done.status).toBe("Failed");
+    expect(done.message).toMatch(/^canary: job .* ended Failed; the rest of the batch was never submitted/);
+    const attempts = done.jobStatuses.reduce((total, job) => total + job.podStatuses.length, 0);
+    expect(attempts).toBe(2);
+    // Only the canary's array job was ever submitted.
+    expect((stack.batch.stats().SubmitJob ?? 0) - submitsBefore).toBe(1);
+    expect(done.jobStatuses.slice(2).every((job) => job.status === "Stopped")).toBe(true);
+  });
+
+  it("a canary that succeeds releases the rest of the batch", async () => {
+    const jobs = Array.from({ length: 10 }, (_, i) => ({ jobId: `c${i}` }));
+    const created = await createBatch({ jobScheduleDescriptions: jobs, canary: { percent: 15 } });
+    expect(created.canary).toMatchObject({ jobs: 2, percent: 15 });
+    const groups = await stack.deps.store.listGroups(created.name);
+    expect(groups.map((group) => [group.offset, group.size])).toEqual([
+      [0, 2],
+      [2, 8],
+    ]);
+    const done = await finalBatch(created.name);
+    expect(done.status).toBe("Succeeded");
+    expect(done.canary?.passed).toEqual(expect.any(String));
+    expect(done.jobStatuses.map((job) => job.jobId)).toEqual(jobs.map((job) => job.jobId));
+  });
+
+  it("refuses a canary that takes the whole batch, or names both forms, with 422", async () => {
+    for (const canary of [{ jobs: 3 }, { jobs: 1, percent: 10 }, { percent: 100 }]) {
+      const response = await stack.api<{ message: string }>("POST", "/api/v1/batches", {
+        jobScheduleDescriptions: [{}, {}, {}],
+        canary,
+      });
+      expect(response.status, JSON.stringify(canary)).toBe(422);
+      expect(response.body.message).toContain("canary");
+    }
+  });
+});
