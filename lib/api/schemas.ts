@@ -236,6 +236,10 @@ export const batchScheduleDescriptionSchema = z
     jobScheduleDescriptions: z.array(jobScheduleDescriptionSchema).min(1).max(MAX_BATCH_JOBS),
     stopPolicy: stopPolicySchema.optional(),
     canary: canarySchema.optional(),
+    maxParallel: z.number().int().min(1).max(MAX_BATCH_JOBS).optional().meta({
+      description:
+        "Beyond Radix (Slurm --array=…%N, Google Batch parallelism): at most this many of the batch's jobs run at once; the rest wait (Waiting, with a statusReason). An AWS Batch consumable resource of this quantity, created for the batch and deleted when it ends.",
+    }),
   })
   .superRefine((batch, context) => {
     const size = batch.jobScheduleDescriptions.length;
@@ -350,6 +354,8 @@ export const batchStatusSchema = z
     stopPolicy: stopPolicySchema.optional(),
     /** Beyond Radix: the batch's canary, with `jobs` resolved, and when it passed (null: not yet). */
     canary: z.object({ jobs: z.number().int(), percent: z.number().optional(), passed: time }).optional(),
+    /** Beyond Radix: at most this many of the batch's jobs run at once. */
+    maxParallel: z.number().int().optional(),
   })
   .meta({ id: "BatchStatus" });
 

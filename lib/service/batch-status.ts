@@ -4,6 +4,7 @@ import { batchStatusChangeOf } from "../notify/event-details.js";
 import { type BatchStatusChange, batchEvent } from "../notify/product-events.js";
 import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
+import { releaseParallelResource } from "./max-parallel.js";
 import { summariesOf } from "./queries.js";
 import { batchFactsOf, countsOf } from "./views.js";
 
@@ -124,6 +125,7 @@ export async function syncBatchStatus(
       event,
     });
     if (!recorded) continue; // another sync recorded first: look again
+    if (now.phase === "ended") await releaseParallelResource(deps, batch);
     if (!event) return true;
     deps.logger.info("batch status changed", {
       batchName,

@@ -117,7 +117,7 @@ export interface CreateOptions {
 
 /** What recordBatch takes beyond the caller's options: the batch-level fields of the request. */
 type RecordOptions = CreateOptions &
-  Pick<BatchScheduleDescription, "stopPolicy"> & { canary?: BatchRecord["canary"] };
+  Pick<BatchScheduleDescription, "stopPolicy" | "maxParallel"> & { canary?: BatchRecord["canary"] };
 
 type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
 
@@ -205,6 +205,7 @@ async function recordBatch(
   if (options.submittedBy !== undefined) batch.submittedBy = options.submittedBy;
   if (options.stopPolicy !== undefined) batch.stopPolicy = options.stopPolicy;
   if (options.canary !== undefined) batch.canary = options.canary;
+  if (options.maxParallel !== undefined) batch.maxParallel = options.maxParallel;
   // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
   if (component.payloadPath) {
     batch.payloadKey = await deps.payloads.putBatchPayloads(
@@ -291,6 +292,7 @@ export async function createBatch(
   const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, {
     ...options,
     stopPolicy: request.stopPolicy,
+    maxParallel: request.maxParallel,
     canary,
   });
   await submitNowOrLater(deps, recorded);

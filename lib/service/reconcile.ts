@@ -17,6 +17,7 @@ import { reconcileCanary } from "./canary.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
+import { releaseParallelResource } from "./max-parallel.js";
 import { allShards, summariesOf } from "./queries.js";
 import { resumeRequestedRun } from "./resubmit.js";
 import { enforceRetention } from "./retention.js";
@@ -147,6 +148,7 @@ async function reconcileBatch(
   if (open.length === 0) {
     // Kept in the active index until every event of it is out, so this pass is what retries them.
     if (eventsLeft || !statusPublished) return;
+    await releaseParallelResource(deps, batch);
     await deps.store.markBatchSettled(name);
     report.settled++;
     return;

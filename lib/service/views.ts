@@ -7,6 +7,7 @@ import { jobName } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
 import type { BatchRecord, ShardState, ShardSummary } from "../store/job-store.js";
 import { SHARD_SIZE } from "../store/job-store.js";
+import { parallelWaitReason } from "./max-parallel.js";
 
 /** RFC 3339 UTC without fractions, as Radix shows times; null when unset (Radix code, DESIGN.md). */
 export const rfc3339 = (ms: number | undefined): string | null =>
@@ -125,6 +126,8 @@ export function jobStatusView(
     entry.status === "Waiting"
   )
     view.statusReason = heldReason(batch.canary.jobs);
+  else if (batch.maxParallel !== undefined && entry.status === "Waiting" && entry.batchStatus === "RUNNABLE")
+    view.statusReason = parallelWaitReason(batch.maxParallel);
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
   view.phaseSeconds = phaseSeconds(batch.created, entry, now);
   if (entry.restarted !== undefined) view.restart = rfc3339(entry.restarted) ?? undefined;
@@ -192,6 +195,7 @@ export function batchStatusView(
   if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
   if (batch.stopPolicy !== undefined) view.stopPolicy = batch.stopPolicy;
   if (batch.stopReason !== undefined) view.message = batch.stopReason;
+  if (batch.maxParallel !== undefined) view.maxParallel = batch.maxParallel;
   if (batch.canary !== undefined) view.canary = { ...batch.canary, passed: rfc3339(batch.canaryReleased) };
   return view;
 }

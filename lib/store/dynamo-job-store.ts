@@ -149,6 +149,7 @@ function toBatch(item: Item): BatchRecord {
     stopReason: item.stopReason as string | undefined,
     canary: item.canary as BatchRecord["canary"],
     canaryReleased: item.canaryReleased as number | undefined,
+    maxParallel: item.maxParallel as number | undefined,
   };
 }
 

@@ -54,6 +54,8 @@ export interface BatchRecord {
   canary?: { jobs: number; percent?: number };
   /** When every canary job had succeeded and the rest of the batch was released for submission. */
   canaryReleased?: number;
+  /** Beyond Radix: at most this many of the batch's jobs run at once (lib/service/max-parallel.ts). */
+  maxParallel?: number;
 }
 
 /** `held`: after a batch's canary, submitted (made `pending`) only once every canary job succeeded. */
