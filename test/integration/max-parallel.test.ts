@@ -20,12 +20,15 @@ afterAll(async () => {
 
 describe("maxParallel", () => {
   it("a 20-job batch with maxParallel 3 never has more than 3 Running, and all succeed", async () => {
+    const submitsBefore = stack.batch.stats().SubmitJob ?? 0;
     const created = await stack.api<BatchStatus>("POST", "/api/v1/batches", {
       maxParallel: 3,
       jobScheduleDescriptions: Array.from({ length: 20 }, () => ({ payload: '{"sleepSeconds": 1}' })),
     });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
     expect(created.body.maxParallel).toBe(3);
+    // The cap costs no extra submissions: one SubmitJob for the batch's one group (an array of 20).
+    expect((stack.batch.stats().SubmitJob ?? 0) - submitsBefore).toBe(1);
     const name = created.body.name;
     let most = 0;
     let sawWaitReason = false;
