@@ -16,6 +16,7 @@ import { IMAGE_HINT } from "../../lib/config/radix-job.js";
 import { buildRuntimeConfig, resourceNames } from "../../lib/config/runtime.js";
 import type { DeploymentConfig } from "../../lib/config/schema.js";
 import { effectiveSpec } from "../../lib/domain/effective-spec.js";
+import { PARALLEL_RESOURCE_PREFIX } from "../../lib/service/max-parallel.js";
 import { allow } from "./allow.js";
 import type { PayloadBucket } from "./payload-bucket.js";
 
@@ -387,9 +388,22 @@ export class JobDefinitions extends Construct {
         "permissions (Service Authorization Reference, AWS Batch: no resource types), so Resource must be *.",
     });
     if (access.submit) {
+      // A batch's maxParallel is a consumable resource of its own (lib/service/max-parallel.ts), named
+      // with this prefix, created before its first submission and deleted when it ends.
+      const parallelResources = stack.formatArn({
+        service: "batch",
+        resource: "consumable-resource",
+        resourceName: `${PARALLEL_RESOURCE_PREFIX}*`,
+      });
+      allow(grantee, {
+        actions: ["batch:CreateConsumableResource", "batch:DeleteConsumableResource"],
+        resources: [parallelResources],
+        wildcardReason:
+          "One consumable resource per batch with maxParallel, named after the batch when it is created.",
+      });
       allow(grantee, {
         actions: ["batch:SubmitJob"],
-        resources: [...this.queueArns, ...this.definitionArns()],
+        resources: [...this.queueArns, ...this.definitionArns(), parallelResources],
         wildcardReason:
           "Job definition revisions are registered at run time when a request names another image tag.",
       });

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { canaryJobsOf, MAX_CANARY_JOBS } from "../domain/canary.js";
 import { isQuantity, parseQuantity } from "../domain/quantity.js";
 import { JOB_STATUSES } from "../domain/status.js";
 
@@ -177,11 +178,86 @@ export const jobScheduleDescriptionSchema = z
   })
   .meta({ id: "JobScheduleDescription" });
 
+/**
+ * Beyond Radix: a batch-level stop rule (lib/domain/stop-policy.ts). Not `failurePolicy`: that is
+ * Radix's job-level exit-code rule set, accepted per job and in defaultRadixJobComponentConfig.
+ */
+export const stopPolicySchema = z
+  .strictObject({
+    maxFailedJobs: z.number().int().min(0).max(MAX_BATCH_JOBS).optional().meta({
+      description:
+        "Stop the rest of the batch as soon as more than this many jobs failed (Failed or DeadlineExceeded; retries that are left do not count). 0: the first failure stops it.",
+    }),
+    minSucceededJobs: z.number().int().min(1).max(MAX_BATCH_JOBS).optional().meta({
+      description:
+        "Stop the rest of the batch as soon as fewer than this many jobs can still succeed (jobs Failed, DeadlineExceeded or Stopped count against it). At most the number of jobs.",
+    }),
+  })
+  .refine((policy) => policy.maxFailedJobs !== undefined || policy.minSucceededJobs !== undefined, {
+    error: "names neither maxFailedJobs nor minSucceededJobs",
+  })
+  .meta({
+    id: "StopPolicy",
+    description:
+      "Beyond Radix (Kubernetes maxFailedIndexes, OpenPAI minFailedInstances/minSucceededInstances): when a threshold can no longer be met, the scheduler stops the rest of the batch (jobs not yet started never start) and the batch ends Failed with a message naming the threshold.",
+  });
+
+export const canarySchema = z
+  .strictObject({
+    jobs: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CANARY_JOBS)
+      .optional()
+      .meta({
+        description: `The first this many jobs (in request order) are the canary; at most ${MAX_CANARY_JOBS}.`,
+      }),
+    percent: z
+      .number()
+      .gt(0)
+      .lt(100)
+      .optional()
+      .meta({ description: "This percentage of the batch's jobs (rounded up, at least 1) are the canary." }),
+  })
+  .refine((canary) => (canary.jobs === undefined) !== (canary.percent === undefined), {
+    error: "names exactly one of jobs and percent",
+  })
+  .meta({
+    id: "Canary",
+    description:
+      "Beyond Radix: the batch's first jobs run first; the rest are submitted only when every one of them Succeeded. When one ends otherwise, the batch ends Failed before the rest costs anything.",
+  });
+
 export const batchScheduleDescriptionSchema = z
   .object({
     batchId: z.string().max(256).optional(),
     defaultRadixJobComponentConfig: radixJobComponentConfigSchema.optional(),
     jobScheduleDescriptions: z.array(jobScheduleDescriptionSchema).min(1).max(MAX_BATCH_JOBS),
+    stopPolicy: stopPolicySchema.optional(),
+    canary: canarySchema.optional(),
+    maxParallel: z.number().int().min(1).max(MAX_BATCH_JOBS).optional().meta({
+      description:
+        "Beyond Radix (Slurm --array=…%N, Google Batch parallelism): at most this many of the batch's jobs run at once; the rest wait (Waiting, with a statusReason). An AWS Batch consumable resource of this quantity, created for the batch and deleted when it ends.",
+    }),
+  })
+  .superRefine((batch, context) => {
+    const size = batch.jobScheduleDescriptions.length;
+    if (batch.canary && canaryJobsOf(batch.canary, size) >= size) {
+      context.addIssue({
+        code: "custom",
+        path: ["canary"],
+        message: `takes ${canaryJobsOf(batch.canary, size)} of the batch's ${size} jobs; a canary must leave some jobs for after it`,
+      });
+    }
+    const min = batch.stopPolicy?.minSucceededJobs;
+    if (min !== undefined && min > batch.jobScheduleDescriptions.length) {
+      context.addIssue({
+        code: "custom",
+        path: ["stopPolicy", "minSucceededJobs"],
+        message: `is ${min}, more than the batch's ${batch.jobScheduleDescriptions.length} jobs`,
+      });
+    }
   })
   .meta({ id: "BatchScheduleDescription" });
 
@@ -274,6 +350,12 @@ export const batchStatusSchema = z
     totalJobs: z.number().int().optional(),
     /** Present when jobStatuses was paged (`limit`); pass it back as `nextToken`. */
     nextToken: z.string().optional(),
+    /** Beyond Radix: the batch's stopPolicy as created (its `message` says when it stopped the batch). */
+    stopPolicy: stopPolicySchema.optional(),
+    /** Beyond Radix: the batch's canary, with `jobs` resolved, and when it passed (null: not yet). */
+    canary: z.object({ jobs: z.number().int(), percent: z.number().optional(), passed: time }).optional(),
+    /** Beyond Radix: at most this many of the batch's jobs run at once. */
+    maxParallel: z.number().int().optional(),
   })
   .meta({ id: "BatchStatus" });
 

@@ -1,6 +1,8 @@
 import {
   type BatchClient,
   CancelJobCommand,
+  CreateConsumableResourceCommand,
+  DeleteConsumableResourceCommand,
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   type JobDetail,
@@ -62,6 +64,9 @@ export function copyableTags(tags: Record<string, string> | undefined): Record<s
   return kept.length ? Object.fromEntries(kept) : undefined;
 }
 
+const isClientErrorSaying = (error: unknown, pattern: RegExp) =>
+  (error as Error).name === "ClientException" && pattern.test((error as Error).message);
+
 export class AwsBatchGateway implements BatchGateway {
   /** image → `name:revision`, per job definition name; registrations are never repeated per request. */
   private readonly definitions = new Map<string, Promise<string>>();
@@ -102,6 +107,28 @@ export class AwsBatchGateway implements BatchGateway {
           if (existing) return existing.jobId;
         }
       }
+    }
+  }
+
+  async createConsumableResource(name: string, totalQuantity: number) {
+    try {
+      await this.client.send(
+        new CreateConsumableResourceCommand({
+          consumableResourceName: name,
+          totalQuantity,
+          resourceType: "REPLENISHABLE",
+        }),
+      );
+    } catch (error) {
+      if (!isClientErrorSaying(error, /already exists/i)) throw error;
+    }
+  }
+
+  async deleteConsumableResource(name: string) {
+    try {
+      await this.client.send(new DeleteConsumableResourceCommand({ consumableResource: name }));
+    } catch (error) {
+      if (!isClientErrorSaying(error, /does not exist|not found/i)) throw error;
     }
   }
 

@@ -32,4 +32,8 @@ export interface BatchGateway {
   findByName(jobQueue: string, jobName: string): Promise<BatchJobView[]>;
   /** The `name:revision` of a job definition whose main container runs `image`, registering one if needed. */
   jobDefinitionFor(jobDefinitionName: string, image: string | undefined): Promise<string>;
+  /** CreateConsumableResource (REPLENISHABLE); one that already exists is left as it is. */
+  createConsumableResource(name: string, totalQuantity: number): Promise<void>;
+  /** DeleteConsumableResource; one that does not exist (any more) is fine. */
+  deleteConsumableResource(name: string): Promise<void>;
 }

@@ -65,6 +65,8 @@ export interface SubmitContext {
   bucket: string;
   payloadKey?: string;
   localEntrypoint?: string[];
+  /** The batch's maxParallel consumable resource: each job takes 1 of it while it runs. */
+  consumableResource?: string;
 }
 
 /**
@@ -162,6 +164,13 @@ export function submitInputFor(
     // The queues schedule by a fair-share policy (cdk/), which requires a share identifier on every job:
     // the job's project, else the job component, so one cannot starve another.
     shareIdentifier: spec.shareIdentifier ?? context.component.name,
+    ...(context.consumableResource
+      ? {
+          consumableResourcePropertiesOverride: {
+            consumableResourceList: [{ consumableResource: context.consumableResource, quantity: 1 }],
+          },
+        }
+      : {}),
     propagateTags: true,
     tags: { "job-scheduler:component": context.component.name, "job-scheduler:batch": group.batchName },
   };

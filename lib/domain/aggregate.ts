@@ -17,6 +17,8 @@ export interface BatchFacts {
   size: number;
   /** A stop of the whole batch was asked. */
   stopRequested: boolean;
+  /** The scheduler stopped it because its stopPolicy could no longer be met: it ends Failed, not Stopped. */
+  stopReason?: string;
 }
 
 const sum = (counts: StatusCounts, statuses: Iterable<string>) => {
@@ -27,7 +29,8 @@ const sum = (counts: StatusCounts, statuses: Iterable<string>) => {
 
 /**
  * The batch status from its jobs' counts — the written rule (DESIGN.md, Radix documents):
- * 1. A stop was asked: `Stopping` while any job has not ended, then `Stopped`.
+ * 1. A stop was asked: `Stopping` while any job has not ended, then `Stopped` (`Failed` when the
+ *    scheduler stopped it because its stopPolicy could no longer be met).
  * 2. All jobs ended: `Succeeded` only when every job succeeded; `Failed` when any failed or ran past its
  *    deadline; otherwise (some stopped one by one, none failed) `Stopped`.
  * 3. Not all ended: `Waiting` while every job waits, else `Running`.
@@ -42,7 +45,7 @@ export function batchStatusOf(facts: BatchFacts, rules: readonly BatchStatusRule
     if (rule.condition === "All" ? inSet === size : inSet > 0) return rule.batchStatus;
   }
   const ended = sum(counts, FINAL_STATUSES);
-  if (stopRequested) return ended < size ? "Stopping" : "Stopped";
+  if (stopRequested) return ended < size ? "Stopping" : facts.stopReason ? "Failed" : "Stopped";
   if (ended === size) {
     if (counts.Succeeded === size) return "Succeeded";
     if (counts.Failed + counts.DeadlineExceeded > 0) return "Failed";

@@ -32,6 +32,9 @@ export function crashingGateway(
     describe: (ids: readonly string[]) => inner.describe(ids),
     findByName: (queue: string, name: string) => inner.findByName(queue, name),
     jobDefinitionFor: (name: string, image: string | undefined) => inner.jobDefinitionFor(name, image),
+    createConsumableResource: (name: string, quantity: number) =>
+      inner.createConsumableResource(name, quantity),
+    deleteConsumableResource: (name: string) => inner.deleteConsumableResource(name),
   };
   return gateway;
 }

@@ -4,8 +4,9 @@ import { batchStatusChangeOf } from "../notify/event-details.js";
 import { type BatchStatusChange, batchEvent } from "../notify/product-events.js";
 import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
+import { releaseParallelResource } from "./max-parallel.js";
 import { summariesOf } from "./queries.js";
-import { countsOf } from "./views.js";
+import { batchFactsOf, countsOf } from "./views.js";
 
 /**
  * Batch Status Change events without reading a batch's shards on every job change.
@@ -65,7 +66,7 @@ async function publish(deps: ServiceDeps, event: BatchStatusChange): Promise<boo
 function assess(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardSummary[]) {
   const counts = countsOf(shards);
   const status = batchStatusOf(
-    { counts, size: batch.size, stopRequested: batch.stopRequested !== undefined },
+    batchFactsOf(batch, counts),
     componentSettings(deps, batch.component).batchStatusRules,
   );
   const phase = phaseOf(counts, batch.size);
@@ -124,6 +125,7 @@ export async function syncBatchStatus(
       event,
     });
     if (!recorded) continue; // another sync recorded first: look again
+    if (now.phase === "ended") await releaseParallelResource(deps, batch);
     if (!event) return true;
     deps.logger.info("batch status changed", {
       batchName,

@@ -7,6 +7,7 @@ import type {
 } from "../api/schemas.js";
 import { largestSubmitJobBytes, SUBMIT_JOB_MAX_BYTES } from "../batch/submit-input.js";
 import type { ComponentSettings } from "../config/runtime.js";
+import { canaryJobsOf } from "../domain/canary.js";
 import {
   type EffectiveSpec,
   effectiveSpec,
@@ -114,6 +115,10 @@ export interface CreateOptions {
   submittedBy?: string;
 }
 
+/** What recordBatch takes beyond the caller's options: the batch-level fields of the request. */
+type RecordOptions = CreateOptions &
+  Pick<BatchScheduleDescription, "stopPolicy" | "maxParallel"> & { canary?: BatchRecord["canary"] };
+
 type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
 
 /** What a request becomes before anything is stored: specs, AWS Batch groups and the reuse digest. */
@@ -123,6 +128,7 @@ function prepare(
   batchType: BatchType,
   defaults: Layer | undefined,
   jobs: JobScheduleDescription[],
+  canaryJobs?: number,
 ) {
   const specs = specsOf(deps, componentName, defaults, jobs);
   const layers = jobs as Layer[];
@@ -136,7 +142,7 @@ function prepare(
     .filter((t): t is number => t !== undefined);
   return {
     specs,
-    groups: groupJobs(specs),
+    groups: groupJobs(specs, canaryJobs),
     digest: reuseDigest(
       componentName,
       batchType,
@@ -167,7 +173,7 @@ async function recordBatch(
   batchId: string | undefined,
   prepared: Prepared,
   jobs: JobScheduleDescription[],
-  options: CreateOptions,
+  options: RecordOptions,
 ): Promise<Recorded> {
   const component = componentSettings(deps, componentName);
   const { specs, groups } = prepared;
@@ -197,6 +203,9 @@ async function recordBatch(
     batch.ttl = Math.max(batch.ttl ?? 0, own);
   }
   if (options.submittedBy !== undefined) batch.submittedBy = options.submittedBy;
+  if (options.stopPolicy !== undefined) batch.stopPolicy = options.stopPolicy;
+  if (options.canary !== undefined) batch.canary = options.canary;
+  if (options.maxParallel !== undefined) batch.maxParallel = options.maxParallel;
   // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
   if (component.payloadPath) {
     batch.payloadKey = await deps.payloads.putBatchPayloads(
@@ -210,7 +219,8 @@ async function recordBatch(
     offset: group.offset,
     size: group.size,
     spec: group.spec,
-    state: "pending",
+    // After a canary: held until every canary job succeeded (lib/service/canary.ts).
+    state: options.canary && group.offset >= options.canary.jobs ? "held" : "pending",
     run: 1,
   }));
   const jobIds = order.map((position) => jobs[position]!.jobId);
@@ -262,13 +272,29 @@ export async function createBatch(
   options: CreateOptions = {},
 ): Promise<BatchStatus> {
   const jobs = request.jobScheduleDescriptions;
-  const prepared = prepare(deps, componentName, "batch", request.defaultRadixJobComponentConfig, jobs);
+  const canary = request.canary && {
+    ...request.canary,
+    jobs: canaryJobsOf(request.canary, jobs.length),
+  };
+  const prepared = prepare(
+    deps,
+    componentName,
+    "batch",
+    request.defaultRadixJobComponentConfig,
+    jobs,
+    canary?.jobs,
+  );
   const pageOfCreate = jobs.length > CREATE_RESPONSE_MAX_JOBS ? { limit: 1 } : {};
   if (options.reuse) {
     const earlier = await findReusable(deps, componentName, "batch", prepared.digest);
     if (earlier) return getBatch(deps, componentName, earlier.name, pageOfCreate);
   }
-  const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, options);
+  const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, {
+    ...options,
+    stopPolicy: request.stopPolicy,
+    maxParallel: request.maxParallel,
+    canary,
+  });
   await submitNowOrLater(deps, recorded);
   const component = componentSettings(deps, componentName);
   const { batch } = recorded;

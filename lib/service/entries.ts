@@ -1,13 +1,16 @@
 import { type Phase, phaseOf } from "../domain/batch-phase.js";
 import type { JobEntry, PendingEvent } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
+import { isFinal } from "../domain/status.js";
 import { jobStatusChangeOf } from "../notify/event-details.js";
 import { jobEvent } from "../notify/product-events.js";
 import { SHARD_SIZE, type ShardWriteResult, shardOf } from "../store/job-store.js";
 import { onShardPhaseChange } from "./batch-status.js";
+import { checkCanary } from "./canary.js";
 import type { ServiceDeps } from "./deps.js";
 import { fromPending, mergeOutbox, toPending, withoutPublished } from "./job-outbox.js";
 import { KeyedLock } from "./keyed-lock.js";
+import { checkStopPolicy } from "./stop-policy.js";
 
 /** Conditional writes lost to a concurrent change are re-read and retried this many times. */
 const MAX_WRITE_ATTEMPTS = 8;
@@ -265,6 +268,24 @@ async function applyToShard(
   if (repaired.length > 0) await deps.store.repairIndex(batchName, shard, repaired);
   const unpublished = await publishJobEvents(deps, batchName, shard, toPublish);
   await trackShardPhase(deps, batchName, shard, written.moves, correlation.values().next().value);
+  const canaryJobs = written.moves[written.moves.length - 1]?.canaryJobs;
+  if (canaryJobs !== undefined) {
+    const ended = [...touched]
+      .filter(([, { before, after }]) => before.status !== after.status && isFinal(after.status))
+      .map(([slot, { after }]) => ({ ordinal: ordinalOf(slot), status: after.status }));
+    try {
+      if (ended.length > 0)
+        await checkCanary(
+          deps,
+          batchName,
+          canaryJobs,
+          ended,
+          correlation.values().next().value ?? deps.correlationId,
+        );
+    } catch (error) {
+      deps.logger.error("canary check failed; the reconciler repeats it", { batchName, shard, error });
+    }
+  }
   return { outcomes, unpublished };
 }
 
@@ -368,6 +389,11 @@ async function trackShardPhase(
   const first = moves[0]!;
   const last = moves[moves.length - 1]!;
   if (last.batchType === "job") return;
+  try {
+    await checkStopPolicy(deps, batchName, shard, first, last, correlationId ?? deps.correlationId);
+  } catch (error) {
+    deps.logger.error("stopPolicy check failed; the reconciler repeats it", { batchName, shard, error });
+  }
   const before: Phase = phaseOf(first.before, first.size);
   const after: Phase = phaseOf(last.after, last.size);
   if (before === after) return;

@@ -9,16 +9,21 @@ import {
 } from "../domain/job-machine.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
+import { endCountsOf } from "../domain/stop-policy.js";
 import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from "../store/job-store.js";
 import { reconcileBatchStatus } from "./batch-status.js";
 import { carryOutBatchStop } from "./batch-stop.js";
+import { reconcileCanary } from "./canary.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
+import { releaseParallelResource } from "./max-parallel.js";
 import { allShards, summariesOf } from "./queries.js";
 import { resumeRequestedRun } from "./resubmit.js";
 import { enforceRetention } from "./retention.js";
+import { stopIfBreached } from "./stop-policy.js";
 import { submitBatch } from "./submit.js";
+import { countsOf } from "./views.js";
 
 export interface ReconcileOptions {
   /** A job with no news for this long is checked with DescribeJobs (events may have been lost). */
@@ -117,7 +122,20 @@ async function reconcileBatch(
   const shards = await allShards(deps, batch);
   await repairIndexes(deps, name, shards);
   const eventsLeft = await publishOutboxes(deps, name, shards);
-  const statusPublished = await reconcileBatchStatus(deps, batch, await summariesOf(deps, batch), tracker);
+  const summaries = await summariesOf(deps, batch);
+  await reconcileCanary(deps, batch, shards);
+  if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
+    // What the events path missed (a crash between a shard's write and the tracker's): judged on all shards.
+    await stopIfBreached(
+      deps,
+      name,
+      batch.stopPolicy,
+      batch.size,
+      endCountsOf(countsOf(summaries)),
+      undefined,
+    );
+  }
+  const statusPublished = await reconcileBatchStatus(deps, batch, summaries, tracker);
   const open: { ordinal: number; entry: JobEntry; group: GroupRecord }[] = [];
   for (const shard of shards) {
     for (const [slot, entry] of shard.entries) {
@@ -130,6 +148,7 @@ async function reconcileBatch(
   if (open.length === 0) {
     // Kept in the active index until every event of it is out, so this pass is what retries them.
     if (eventsLeft || !statusPublished) return;
+    await releaseParallelResource(deps, batch);
     await deps.store.markBatchSettled(name);
     report.settled++;
     return;

@@ -6,6 +6,7 @@ import { isFinal, STOP_REASON } from "../domain/status.js";
 import { type GroupRecord, shardOf } from "../store/job-store.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
+import { ensureParallelResource } from "./max-parallel.js";
 
 /** One new run of a job of a batch. */
 export interface RunRequest {
@@ -66,6 +67,8 @@ export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise
         bucket: deps.payloads.bucket,
         payloadKey: batch.payloadKey,
         localEntrypoint: deps.localEntrypoints?.[componentName],
+        // A restart after the batch ended finds its resource deleted: created again (idempotent).
+        consumableResource: await ensureParallelResource(deps, batch),
       },
       attempts,
     );

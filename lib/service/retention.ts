@@ -3,7 +3,7 @@ import type { BatchType } from "../store/job-store.js";
 import { deleteWhole } from "./control.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
 import { summariesOf } from "./queries.js";
-import { countsOf } from "./views.js";
+import { batchFactsOf, countsOf } from "./views.js";
 
 /**
  * Radix's history rule, per job component and kind (single jobs, batches): keep the `succeeded` latest
@@ -25,11 +25,7 @@ export async function enforceRetention(
     const page = await deps.store.listBatches(componentName, batchType, { limit: 100, nextToken });
     for (const batch of page.items) {
       const shards = await summariesOf(deps, batch);
-      const facts = {
-        counts: countsOf(shards),
-        size: batch.size,
-        stopRequested: batch.stopRequested !== undefined,
-      };
+      const facts = batchFactsOf(batch, countsOf(shards));
       if (!allEnded(facts)) continue;
       if (batch.ttlAfterFinish !== undefined) {
         // Its own ttlAfterFinish replaces the count rule: deleted that long after its last job ended.

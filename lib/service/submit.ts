@@ -4,6 +4,7 @@ import { carryOutBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
 import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { finishGroupJobs } from "./finish-group.js";
+import { ensureParallelResource } from "./max-parallel.js";
 import { submitRestartedRuns } from "./rerun.js";
 
 /** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
@@ -21,6 +22,7 @@ async function submitGroup(
   group: GroupRecord,
   payloadKey: string | undefined,
   batchCreated: number,
+  consumableResource: string | undefined,
 ) {
   const component = componentSettings(deps, componentName);
   const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
@@ -61,6 +63,7 @@ async function submitGroup(
       bucket: deps.payloads.bucket,
       payloadKey,
       localEntrypoint: deps.localEntrypoints?.[componentName],
+      consumableResource,
     });
     const batchJobId = await deps.batch.submit(input, {
       deadline: leaseDeadline(current.leaseUntil!, leaseMs),
@@ -108,8 +111,23 @@ export async function submitBatch(
   const groups = (knownGroups ?? (await deps.store.listGroups(batchName))).filter(
     (group) => group.state === "pending" || group.state === "submitting",
   );
+  let consumableResource: string | undefined;
+  try {
+    consumableResource = groups.length > 0 ? await ensureParallelResource(deps, batch) : undefined;
+  } catch (error) {
+    if (!isClientError(error)) throw error; // throttling and 5xx: the reconciler resumes the submission
+    // AWS refused the batch's maxParallel resource (e.g. the account's 50,000 are in use): its jobs
+    // cannot run within their cap, so they fail with AWS's reason instead of running without it.
+    const message = `AWS Batch refused the batch's maxParallel consumable resource: ${(error as Error).message}`;
+    for (const group of groups) {
+      if (!(await deps.store.updateGroup({ ...group, state: "failed", error: message }, group.state)))
+        continue;
+      await finishGroupJobs(deps, group, "Failed", message);
+    }
+    return;
+  }
   await runConcurrently(groups, SUBMIT_CONCURRENCY, (group) =>
-    submitGroup(deps, componentName, group, batch.payloadKey, batch.created),
+    submitGroup(deps, componentName, group, batch.payloadKey, batch.created, consumableResource),
   );
   // A large restart is handed to the background submitter too (rerun.ts).
   if (batch.restarted !== undefined) await submitRestartedRuns(deps, batch);

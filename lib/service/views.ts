@@ -1,11 +1,13 @@
 import type { BatchStatus, JobStatus, PodStatus } from "../api/schemas.js";
 import type { ComponentSettings } from "../config/runtime.js";
 import { addCounts, batchStatusOf, emptyCounts, type StatusCounts } from "../domain/aggregate.js";
+import { heldReason } from "../domain/canary.js";
 import type { Attempt, JobEntry } from "../domain/job-state.js";
 import { jobName } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
 import type { BatchRecord, ShardState, ShardSummary } from "../store/job-store.js";
 import { SHARD_SIZE } from "../store/job-store.js";
+import { parallelWaitReason } from "./max-parallel.js";
 
 /** RFC 3339 UTC without fractions, as Radix shows times; null when unset (Radix code, DESIGN.md). */
 export const rfc3339 = (ms: number | undefined): string | null =>
@@ -117,6 +119,15 @@ export function jobStatusView(
   if (entry.message) view.message = entry.message;
   if (entry.batchStatus) view.batchJobStatus = entry.batchStatus;
   if (entry.statusReason) view.statusReason = entry.statusReason;
+  else if (
+    batch.canary &&
+    batch.canaryReleased === undefined &&
+    ordinal >= batch.canary.jobs &&
+    entry.status === "Waiting"
+  )
+    view.statusReason = heldReason(batch.canary.jobs);
+  else if (batch.maxParallel !== undefined && entry.status === "Waiting" && entry.batchStatus === "RUNNABLE")
+    view.statusReason = parallelWaitReason(batch.maxParallel);
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
   view.phaseSeconds = phaseSeconds(batch.created, entry, now);
   if (entry.restarted !== undefined) view.restart = rfc3339(entry.restarted) ?? undefined;
@@ -142,6 +153,14 @@ export function jobStatusesOf(batch: BatchRecord, shards: readonly ShardState[])
   return statuses;
 }
 
+/** What the batch status rule needs to know of a batch, with its counts. */
+export const batchFactsOf = (batch: BatchRecord, counts: StatusCounts) => ({
+  counts,
+  size: batch.size,
+  stopRequested: batch.stopRequested !== undefined,
+  stopReason: batch.stopReason,
+});
+
 /** The batch status object; `allShards` must summarize every shard of the batch (for the counts). */
 export function batchStatusView(
   component: ComponentSettings,
@@ -150,10 +169,7 @@ export function batchStatusView(
   jobStatuses: JobStatus[],
 ): BatchStatus {
   const counts = countsOf(allShards);
-  const status = batchStatusOf(
-    { counts, size: batch.size, stopRequested: batch.stopRequested !== undefined },
-    component.batchStatusRules,
-  );
+  const status = batchStatusOf(batchFactsOf(batch, counts), component.batchStatusRules);
   const starts = allShards.map((shard) => shard.started).filter((t): t is number => t !== undefined);
   const ends = allShards.map((shard) => shard.ended).filter((t): t is number => t !== undefined);
   const ended =
@@ -177,5 +193,9 @@ export function batchStatusView(
   if (batch.batchId !== undefined) view.batchId = batch.batchId;
   if (batch.projects?.length === 1) view.project = batch.projects[0];
   if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
+  if (batch.stopPolicy !== undefined) view.stopPolicy = batch.stopPolicy;
+  if (batch.stopReason !== undefined) view.message = batch.stopReason;
+  if (batch.maxParallel !== undefined) view.maxParallel = batch.maxParallel;
+  if (batch.canary !== undefined) view.canary = { ...batch.canary, passed: rfc3339(batch.canaryReleased) };
   return view;
 }

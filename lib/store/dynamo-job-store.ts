@@ -12,6 +12,7 @@ import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import { type JobEntry, newEntry } from "../domain/job-state.js";
 import { isFinal, STORED_STATUSES } from "../domain/status.js";
+import type { EndCounts } from "../domain/stop-policy.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
 import {
   type BatchRecord,
@@ -144,8 +145,19 @@ function toBatch(item: Item): BatchRecord {
     ttlAfterFinish: item.ttlAfterFinish as number | undefined,
     digest: item.digest as string | undefined,
     restarted: item.restarted as number | undefined,
+    stopPolicy: item.stopPolicy as BatchRecord["stopPolicy"],
+    stopReason: item.stopReason as string | undefined,
+    canary: item.canary as BatchRecord["canary"],
+    canaryReleased: item.canaryReleased as number | undefined,
+    maxParallel: item.maxParallel as number | undefined,
   };
 }
+
+const sumOf = (map: unknown): number =>
+  map && typeof map === "object" ? Object.values(map).reduce((total: number, n) => total + Number(n), 0) : 0;
+
+/** A shard's key in the tracker's failedBy / lostBy maps. */
+const shardMapKey = (shard: number) => `s${shard}`;
 
 const numbersOf = (set: unknown): number[] =>
   set instanceof Set ? [...set].map(Number).sort((a, b) => a - b) : [];
@@ -200,6 +212,8 @@ export class DynamoJobStore implements JobStore {
         sk: INDEX_KEY,
         size,
         batchType: batch.batchType,
+        ...(batch.stopPolicy ? { stopPolicy: { ...batch.stopPolicy, batchSize: batch.size } } : {}),
+        ...(batch.canary && first < batch.canary.jobs ? { canaryJobs: batch.canary.jobs } : {}),
         ...(batch.ttl === undefined ? {} : { ttl: batch.ttl }),
       });
       // A job's item appears with its first change; one the caller labelled is written now, with its label.
@@ -240,6 +254,8 @@ export class DynamoJobStore implements JobStore {
         phase: "waiting",
         seq: 0,
         published: 0,
+        // Per shard counts of failed and lost jobs (stopPolicy): a map of at most one small entry per shard.
+        ...(batch.stopPolicy ? { failedBy: {}, lostBy: {} } : {}),
       });
     }
     await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
@@ -361,7 +377,16 @@ export class DynamoJobStore implements JobStore {
     return {
       written,
       missing: false,
-      counts: { before, after, size, batchType: index.batchType as BatchType | undefined },
+      counts: {
+        before,
+        after,
+        size,
+        batchType: index.batchType as BatchType | undefined,
+        ...(index.stopPolicy
+          ? { stopPolicy: index.stopPolicy as NonNullable<ShardWriteResult["counts"]>["stopPolicy"] }
+          : {}),
+        ...(typeof index.canaryJobs === "number" ? { canaryJobs: index.canaryJobs } : {}),
+      },
     };
   }
 
@@ -587,7 +612,8 @@ export class DynamoJobStore implements JobStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: batchPk(batch.name), sk: RECORD_KEY },
-        UpdateExpression: "SET gsi2pk = :active, gsi2sk = :sk, restarted = :at REMOVE stopRequested",
+        UpdateExpression:
+          "SET gsi2pk = :active, gsi2sk = :sk, restarted = :at REMOVE stopRequested, stopReason",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: {
           ":at": at,
@@ -596,6 +622,18 @@ export class DynamoJobStore implements JobStore {
         },
       }),
     );
+    if (batch.stopPolicy && batch.batchType === "batch") {
+      // A restarted batch is judged afresh: its shards' counts come back as they change.
+      await this.conditional(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: batchPk(batch.name), sk: TRACKER_KEY },
+          UpdateExpression: "SET failedBy = :empty, lostBy = :empty REMOVE breach",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":empty": {} },
+        }),
+      );
+    }
   }
 
   async getTracker(batchName: string) {
@@ -670,6 +708,88 @@ export class DynamoJobStore implements JobStore {
         ConditionExpression: "#seq = :expected AND #published = :expected",
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /**
+   * Sets the shard's counts (not ADD: a repeat, or a write that was lost and comes again with a later
+   * change of the shard, leaves them right), forward only (`lostBy` only grows while the batch runs).
+   * One UpdateItem of the small tracker item (about 1 KB for 100 shards), returning the totals.
+   */
+  async recordShardEnds(batchName: string, shard: number, ends: EndCounts): Promise<EndCounts | undefined> {
+    const key = { pk: batchPk(batchName), sk: TRACKER_KEY };
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: "SET failedBy.#s = :f, lostBy.#s = :l",
+          ConditionExpression:
+            "attribute_exists(failedBy) AND attribute_not_exists(breach) AND " +
+            "(attribute_not_exists(lostBy.#s) OR lostBy.#s <= :l)",
+          ExpressionAttributeNames: { "#s": shardMapKey(shard) },
+          ExpressionAttributeValues: { ":f": ends.failed, ":l": ends.lost },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes ? { failed: sumOf(Attributes.failedBy), lost: sumOf(Attributes.lostBy) } : undefined;
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      // Breached already, or a newer count of this shard is there: the totals as they are.
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      if (!Item || Item.failedBy === undefined || Item.breach !== undefined) return undefined;
+      return { failed: sumOf(Item.failedBy), lost: sumOf(Item.lostBy) };
+    }
+  }
+
+  async recordPolicyStop(batchName: string, at: number, reason: string): Promise<boolean> {
+    const won = await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
+        UpdateExpression: "SET breach = :r",
+        ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(breach)",
+        ExpressionAttributeValues: { ":r": reason },
+      }),
+    );
+    if (!won) return false;
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
+        UpdateExpression: "SET stopRequested = :at, stopReason = :r",
+        ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(stopRequested)",
+        ExpressionAttributeValues: { ":at": at, ":r": reason },
+      }),
+    );
+  }
+
+  async recordCanarySuccess(batchName: string, ordinal: number): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: TRACKER_KEY },
+        UpdateExpression: "ADD canaryOk :o",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":o": new Set([ordinal]) },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return numbersOf(Attributes?.canaryOk).length;
+  }
+
+  releaseCanary(batchName: string, at: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
+        UpdateExpression: "SET canaryReleased = :at",
+        ConditionExpression:
+          "attribute_exists(pk) AND attribute_not_exists(canaryReleased) AND attribute_not_exists(stopRequested)",
+        ExpressionAttributeValues: { ":at": at },
       }),
     );
   }

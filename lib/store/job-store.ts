@@ -2,6 +2,7 @@ import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import type { EffectiveSpec } from "../domain/effective-spec.js";
 import type { JobEntry } from "../domain/job-state.js";
+import type { EndCounts, StopPolicy } from "../domain/stop-policy.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
 
 /**
@@ -45,9 +46,20 @@ export interface BatchRecord {
   digest?: string;
   /** When jobs of it were last restarted (the background submitter then also submits their new runs). */
   restarted?: number;
+  /** Beyond Radix: stop the rest of the batch once it can no longer end well (lib/domain/stop-policy.ts). */
+  stopPolicy?: StopPolicy;
+  /** Why the scheduler itself stopped the batch (a stopPolicy threshold): it then ends Failed with this message. */
+  stopReason?: string;
+  /** Beyond Radix: the batch's canary as asked, with `jobs` resolved (lib/domain/canary.ts). */
+  canary?: { jobs: number; percent?: number };
+  /** When every canary job had succeeded and the rest of the batch was released for submission. */
+  canaryReleased?: number;
+  /** Beyond Radix: at most this many of the batch's jobs run at once (lib/service/max-parallel.ts). */
+  maxParallel?: number;
 }
 
-export type GroupState = "pending" | "submitting" | "submitted" | "failed";
+/** `held`: after a batch's canary, submitted (made `pending`) only once every canary job succeeded. */
+export type GroupState = "held" | "pending" | "submitting" | "submitted" | "failed";
 
 /** One AWS Batch submission of a batch: a plain job or an array job. */
 export interface GroupRecord {
@@ -119,6 +131,10 @@ export interface ShardWriteResult {
     after: Partial<StatusCounts>;
     size: number;
     batchType?: BatchType;
+    /** The batch's stopPolicy and size, kept on every shard's index so the events path needs no batch read. */
+    stopPolicy?: StopPolicy & { batchSize: number };
+    /** On shards holding canary jobs: how many jobs the canary has (its ordinals are 0 .. canaryJobs-1). */
+    canaryJobs?: number;
   };
 }
 
@@ -227,4 +243,18 @@ export interface JobStore {
     next: { status: string; phase: Phase; event?: BatchStatusChange },
   ): Promise<boolean>;
   markBatchPublished(batchName: string, seq: number): Promise<void>;
+  /**
+   * A batch with a stopPolicy: records a shard's counts of failed and lost jobs in the tracker (forward
+   * only) and returns the batch's totals; undefined once the policy was breached (or no tracker).
+   */
+  recordShardEnds(batchName: string, shard: number, ends: EndCounts): Promise<EndCounts | undefined>;
+  /**
+   * Records a stopPolicy breach: the first caller wins (true) and the batch's record gets stopRequested
+   * and stopReason, unless a stop was already asked.
+   */
+  recordPolicyStop(batchName: string, at: number, reason: string): Promise<boolean>;
+  /** A canary job succeeded: adds it to the tracker's set (idempotent); how many have succeeded. */
+  recordCanarySuccess(batchName: string, ordinal: number): Promise<number>;
+  /** Marks the canary passed (first caller wins, and only while no stop was asked). */
+  releaseCanary(batchName: string, at: number): Promise<boolean>;
 }

@@ -69,6 +69,8 @@ export const deploymentWildcards = (app: string, components: readonly string[]):
     (component) => new RegExp(`^<Payloads?Bucket\\w+\\.Arn>\\/payloads\\/${component}\\/\\*$`),
   ),
   /^arn:<AWS::Partition>:batch:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):job\/\*$/,
+  // A batch's maxParallel consumable resource (lib/service/max-parallel.ts): named after the batch at run time.
+  /^arn:<AWS::Partition>:batch:[a-z0-9-]+:(<AWS::AccountId>|\d{12}):consumable-resource\/jobsched-\*$/,
   ...components.map(
     (component) =>
       new RegExp(

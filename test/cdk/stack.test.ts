@@ -178,6 +178,19 @@ describe("least privilege", () => {
     );
   });
 
+  it("functions that submit may create and delete only the scheduler's maxParallel consumable resources", () => {
+    for (const service of ["sample-api-compute", "sample-submitter", "sample-batch-events"]) {
+      const statement = statementsOf(service).find((s) =>
+        list(s.Action).includes("batch:CreateConsumableResource"),
+      );
+      expect(statement, service).toBeDefined();
+      expect(list(statement!.Action)).toContain("batch:DeleteConsumableResource");
+      expect(list(statement!.Resource).map(flat)).toEqual([
+        "arn:<AWS::Partition>:batch:eu-west-1:<AWS::AccountId>:consumable-resource/jobsched-*",
+      ]);
+    }
+  });
+
   it("a function that registers a revision for a new image tag may tag it on creation", () => {
     for (const service of ["sample-api-compute", "sample-submitter"]) {
       const tagging = statementsOf(service)

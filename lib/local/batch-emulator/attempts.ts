@@ -1,3 +1,4 @@
+import type { ConsumableResources } from "./consumable-resources.js";
 import { type JobBook, TIMEOUT_REASON } from "./engine.js";
 import { unitId } from "./job-detail.js";
 import { attemptDir, logFileForStream, logStreamFor, taskIdFor } from "./paths.js";
@@ -13,6 +14,8 @@ export interface AttemptRunnerOptions {
   timeoutScale: number;
   env: Record<string, string>;
   resolveSecret?: (valueFrom: string) => string | undefined;
+  /** Consumable resources: a unit needing one waits RUNNABLE until it has room. */
+  resources?: ConsumableResources;
   /** Called when the main container's process of an attempt of the unit `id` has been spawned. */
   onMainProcess?: (id: string) => void;
 }
@@ -71,12 +74,24 @@ export class AttemptRunner {
   }
 
   private pump() {
+    // Units whose consumable resources have no room stay queued (RUNNABLE) and are looked at again
+    // when an attempt ends; those behind them in the queue may start meanwhile, as in AWS Batch.
+    const waiting: Unit[] = [];
     while (!this.book.closing && this.running.size < this.options.maxConcurrentJobs) {
       const unit = this.scheduler.take();
-      if (!unit) return;
+      if (!unit) break;
+      if (this.book.code(unit) !== S.RUNNABLE) {
+        this.queued.delete(unitId(unit.job, unit.index));
+        continue;
+      }
+      if (!(this.options.resources?.available(unit.job.consumableResources) ?? true)) {
+        waiting.push(unit);
+        continue;
+      }
       this.queued.delete(unitId(unit.job, unit.index));
-      if (this.book.code(unit) === S.RUNNABLE) this.start(unit);
+      this.start(unit);
     }
+    for (const unit of waiting) this.scheduler.add(unit);
   }
 
   private start(unit: Unit) {
@@ -130,9 +145,11 @@ export class AttemptRunner {
     };
     this.running.set(id, running);
     this.scheduler.started(unit);
+    this.options.resources?.acquire(job.consumableResources);
     running.task.done.then((result) => {
       clearTimeout(running.timer);
       this.running.delete(id);
+      this.options.resources?.release(job.consumableResources);
       this.scheduler.finished(unit); // before the closing check: close() frees the slots too
       if (this.book.closing) return; // still RUNNING in the saved state: a restart fails it as host loss
       this.book.endAttempt(unit, result);

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { AttemptRunner } from "./attempts.js";
+import { ConsumableResources } from "./consumable-resources.js";
 import { JobControl } from "./control.js";
 import { DefinitionRegistry } from "./definitions.js";
 import { JobBook } from "./engine.js";
@@ -48,6 +49,10 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
     ...(faults.eventFaults ? { faults } : {}),
   });
   const processCounts = new Map<string, number>();
+  // Not kept across a restart of the emulator (a restart also ends every running attempt).
+  const resources = new ConsumableResources(
+    `arn:aws:batch:${naming.region}:${naming.accountId}:consumable-resource/`,
+  );
   const definitions = new DefinitionRegistry(naming);
   const persistence = new StatePersistence(naming.dataDir, () => ({
     version: 1,
@@ -67,6 +72,7 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
       ? new AttemptRunner(book, schedulerFor(options.shareWeights), {
           dataDir: naming.dataDir,
           maxConcurrentJobs: Math.max(1, options.maxConcurrentJobs ?? 4),
+          resources,
           killGraceMs: options.killGraceMs ?? 2000,
           timeoutScale: options.clock?.timeoutScale ?? 1,
           env: options.env ?? {},
@@ -98,7 +104,16 @@ export async function startBatchEmulator(options: BatchEmulatorOptions): Promise
   }
   delivery.loadPending();
 
-  const operations = createOperations({ book, definitions, queues, control, walker, stats, saveSoon });
+  const operations = createOperations({
+    book,
+    resources,
+    definitions,
+    queues,
+    control,
+    walker,
+    stats,
+    saveSoon,
+  });
   const { server, url } = await serveBatchApi(options.port ?? 0, async (name, input, bytes) => {
     const operation = operations[name];
     if (!operation)

@@ -1,3 +1,4 @@
+import type { ConsumableResources } from "./consumable-resources.js";
 import type { JobControl } from "./control.js";
 import type { DefinitionRegistry } from "./definitions.js";
 import type { JobBook } from "./engine.js";
@@ -12,6 +13,7 @@ import type { Walker } from "./walker.js";
 
 export interface OperationDeps {
   book: JobBook;
+  resources: ConsumableResources;
   definitions: DefinitionRegistry;
   queues: ReadonlySet<string>;
   control: JobControl;
@@ -49,6 +51,7 @@ export function createOperations(deps: OperationDeps): Record<string, [string, O
         const job = createJob(input, bytes, {
           definitions,
           queues: deps.queues,
+          resources: deps.resources,
           nextSeq: () => ++book.seq,
         });
         book.add(job);
@@ -73,6 +76,9 @@ export function createOperations(deps: OperationDeps): Record<string, [string, O
       },
     ],
     ["ListJobs", (input) => listJobs(book, deps.queues, input)],
+    ["CreateConsumableResource", (input) => deps.resources.create(input)],
+    ["DeleteConsumableResource", (input) => deps.resources.delete(input)],
+    ["DescribeConsumableResource", (input) => deps.resources.describe(input)],
     [
       "CancelJob",
       (input) => {

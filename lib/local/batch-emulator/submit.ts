@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ChildTable } from "./child-table.js";
+import type { ConsumableResources } from "./consumable-resources.js";
 import type { DefinitionRegistry } from "./definitions.js";
 import { clientError } from "./errors.js";
 import { buildTaskSpec } from "./task-spec.js";
@@ -24,6 +25,7 @@ const QUEUE_ARN = /^arn:aws[a-z-]*:batch:[^:]*:[^:]*:job-queue\/(.+)$/;
 
 export interface SubmitContext {
   definitions: DefinitionRegistry;
+  resources?: ConsumableResources;
   queues: ReadonlySet<string>;
   nextSeq: () => number;
 }
@@ -69,6 +71,7 @@ export function createJob(input: Json, bodyBytes: number, context: SubmitContext
   const shareIdentifier = optionalString(input, "shareIdentifier");
   const propagateTags = input.propagateTags ?? body.propagateTags;
   const task = buildTaskSpec(body, input, parameters);
+  const consumableResources = context.resources?.requirementsOf(input);
   const now = Date.now();
   return {
     jobId: randomUUID(),
@@ -101,5 +104,6 @@ export function createJob(input: Json, bodyBytes: number, context: SubmitContext
       ? (body.platformCapabilities as string[])
       : ["EC2"],
     ...(size !== undefined ? { array: new ChildTable(size, now) } : {}),
+    ...(consumableResources ? { consumableResources } : {}),
   };
 }

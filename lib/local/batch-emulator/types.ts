@@ -212,6 +212,8 @@ export interface JobRecord extends RunState {
   shareIdentifier?: string;
   dependsOn?: unknown[];
   platformCapabilities?: string[];
+  /** SubmitJob's consumableResourcePropertiesOverride: what each attempt takes while it runs. */
+  consumableResources?: { consumableResource: string; quantity: number }[];
   /** Array parents only. */
   array?: ChildTable;
 }

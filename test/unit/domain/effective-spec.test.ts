@@ -248,6 +248,18 @@ describe("grouping into array jobs", () => {
     ]);
   });
 
+  it("gives a canary's first jobs groups of their own, ahead of the rest", () => {
+    const a = spec();
+    const b = spec({ imageTagName: "2.0.0" });
+    const groups = groupJobs([a, b, a, a, b], 2);
+    expect(groups.map((group) => [group.index, group.offset, group.size, group.members])).toEqual([
+      [0, 0, 1, [0]],
+      [1, 1, 1, [1]],
+      [2, 2, 2, [2, 3]],
+      [3, 4, 1, [4]],
+    ]);
+  });
+
   it("splits a group over 10,000 into near-equal arrays", () => {
     const one = spec();
     const groups = groupJobs(Array.from({ length: 100_000 }, () => one));
