@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "#lib/api/errors.js";
@@ -54,6 +55,11 @@ describe("the route table", () => {
       "GET /api/v1/openapi.json",
     ]);
     expect(documented.filter((route) => !served.includes(route))).toEqual([]);
+  });
+
+  it("is what the committed openapi.json says (run `npm run openapi` after changing a route or schema)", () => {
+    const committed = JSON.parse(readFileSync("openapi.json", "utf8"));
+    expect(JSON.parse(JSON.stringify(openApiDocument()))).toEqual(committed);
   });
 });
 
