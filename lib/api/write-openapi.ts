@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as z from "zod";
+import { openApiDocument } from "../http/routes.js";
 import { batchStatusChangeSchema, jobStatusChangeSchema } from "../notify/product-events.js";
-import { buildOpenApiDocument } from "./openapi.js";
 
 /**
  * `npm run openapi`: writes the OpenAPI document to openapi.json and the JSON schema of the product
@@ -16,7 +16,7 @@ export function productEventSchemas() {
 
 if (process.argv[1]?.endsWith("write-openapi.ts")) {
   const file = process.argv[2] ?? "openapi.json";
-  writeFileSync(file, `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(openApiDocument(), null, 2)}\n`);
   mkdirSync("docs/events", { recursive: true });
   for (const [name, schema] of Object.entries(productEventSchemas())) {
     writeFileSync(`docs/events/${name}`, `${JSON.stringify(schema, null, 2)}\n`);

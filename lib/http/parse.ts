@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { z } from "zod";
 import { InvalidRequestError } from "../api/errors.js";
+import { IDEMPOTENCY_KEY } from "../idempotency/idempotency.js";
 
 /** Names the fields of zod issues without echoing values (payloads must never reach a message or log). */
 export function describeZodIssues(issues: readonly z.core.$ZodIssue[], max = 5): string {
@@ -62,17 +63,62 @@ export function pathParameter(event: APIGatewayProxyEvent, name: string): string
   }
 }
 
-export function queryInteger(
+/** The query string without absent values (API Gateway gives null or omits them). */
+function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(event.queryStringParameters ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === "string",
+    ),
+  );
+}
+
+/**
+ * Validates the query string with the route's zod schema: a 422 Invalid whose message names the
+ * parameter (each query schema's errors are whole sentences, see lib/api/query.ts).
+ */
+export function parseQuery<S extends z.ZodObject>(event: APIGatewayProxyEvent, schema: S): z.infer<S> {
+  const result = schema.safeParse(queryOf(event));
+  if (!result.success)
+    throw new InvalidRequestError(result.error.issues.map((issue) => issue.message).join("; "));
+  return result.data;
+}
+
+/**
+ * Filters and paging of a listing (GET /jobs, GET /batches), or undefined when none is given (then the
+ * answer is Radix's). Unknown names are refused; `ignored` names are accepted and dropped.
+ */
+export function parseFilters<S extends z.ZodObject>(
   event: APIGatewayProxyEvent,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const raw = event.queryStringParameters?.[name];
-  if (raw === undefined || raw === null || raw === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidRequestError(`query parameter ${name} must be a whole number from ${min} to ${max}`);
+  schema: S,
+  ignored: readonly string[] = [],
+): z.infer<S> | undefined {
+  const params = Object.fromEntries(Object.entries(queryOf(event)).filter(([, value]) => value !== ""));
+  if (Object.keys(params).length === 0) return undefined;
+  const known = [...Object.keys(schema.shape), ...ignored];
+  const unknown = Object.keys(params).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new InvalidRequestError(
+      `unknown query parameter ${unknown.join(", ")}; known: ${known.join(", ")}`,
+    );
   }
-  return value;
+  const result = schema.safeParse(params);
+  if (!result.success) {
+    throw new InvalidRequestError(`query is invalid: ${describeZodIssues(result.error.issues)}`);
+  }
+  return result.data;
+}
+
+/** The Idempotency-Key header (any case), or undefined; a malformed key is a 422 naming the header. */
+export function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {
+  const entry = Object.entries(event.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === "idempotency-key",
+  );
+  const key = entry?.[1];
+  if (key === undefined || key === "") return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new InvalidRequestError(
+      "header Idempotency-Key must be 1 to 255 printable ASCII characters without spaces",
+    );
+  }
+  return key;
 }

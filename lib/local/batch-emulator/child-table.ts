@@ -1,4 +1,4 @@
-import { isDone, type RunState, S, STATUSES } from "./types.js";
+import { isDone, type RunState, S, STATUSES } from "./run-state.js";
 
 /**
  * The children of one array job, kept compact: a status byte and two timestamps per child in typed

@@ -1,6 +1,11 @@
 import type { JobDetail } from "@aws-sdk/client-batch";
 import type { ChildTable } from "./child-table.js";
 import type { FaultOptions } from "./faults.js";
+import type { JobStatus, RunState } from "./run-state.js";
+
+// Re-exported so modules that import them from here keep working; they live in run-state.ts so that
+// child-table.ts can use them without importing this file (which names ChildTable): no import cycle.
+export { type AttemptRecord, isDone, type JobStatus, type RunState, S, STATUSES } from "./run-state.js";
 
 /** What a state-change event carries: shaped like DescribeJobs' JobDetail (the SDK's own type). */
 export type BatchJobDetail = JobDetail;
@@ -101,28 +106,6 @@ export interface BatchEmulator {
   ): { jobDefinitionName: string; jobDefinitionArn: string; revision: number };
 }
 
-export const STATUSES = [
-  "SUBMITTED",
-  "PENDING",
-  "RUNNABLE",
-  "STARTING",
-  "RUNNING",
-  "SUCCEEDED",
-  "FAILED",
-] as const;
-export type JobStatus = (typeof STATUSES)[number];
-/** Status codes (index into {@link STATUSES}); array children keep theirs in a Uint8Array. */
-export const S = {
-  SUBMITTED: 0,
-  PENDING: 1,
-  RUNNABLE: 2,
-  STARTING: 3,
-  RUNNING: 4,
-  SUCCEEDED: 5,
-  FAILED: 6,
-} as const;
-export const isDone = (code: number) => code >= S.SUCCEEDED;
-
 export interface KeyValue {
   name: string;
   value: string;
@@ -165,28 +148,6 @@ export interface TaskSpec {
   sharedVolumes: Record<string, string>;
   /** containerProperties or taskProperties[0] without its containers, echoed in JobDetail. */
   raw: Record<string, unknown>;
-}
-
-export interface AttemptRecord {
-  taskId: string;
-  startedAt?: number;
-  stoppedAt?: number;
-  statusReason?: string;
-  exitCode?: number;
-  reason?: string;
-  containers?: { name: string; exitCode?: number; reason?: string }[];
-}
-
-/** What changes per run: a plain job's own record, or an array child's entry in {@link ChildTable}. */
-export interface RunState {
-  statusReason?: string;
-  attempts: AttemptRecord[];
-  /** The attempt in STARTING/RUNNING; moved to `attempts` when it stops (AWS lists finished attempts). */
-  current?: AttemptRecord;
-  isCancelled?: boolean;
-  isTerminated?: boolean;
-  /** The reason given to CancelJob/TerminateJob: the FAILED statusReason once the job stops. */
-  stopReason?: string;
 }
 
 export interface JobRecord extends RunState {
