@@ -44,6 +44,7 @@ import {
   startDynamo,
   startS3,
 } from "./storage-emulators.js";
+import { SwitchablePublisher } from "./switchable-publisher.js";
 
 export interface LocalStackOptions {
   configFile?: string;
@@ -89,10 +90,17 @@ export interface LocalStackOptions {
   logger?: Logger;
 }
 
+export interface LocalFaults {
+  /** The product event publisher the services use: the local bus, or what a test swaps in. */
+  events: SwitchablePublisher;
+}
+
 export interface LocalStack {
   dataDir: string;
   runtime: RuntimeConfig;
   deps: ServiceDeps;
+  /** Fault injection around the ports, set up at construction (tests swap what they delegate to). */
+  faults: LocalFaults;
   /** The SDK clients the services use (the bench counts calls on them). */
   clients: AwsClients;
   batch: BatchEmulator;
@@ -299,6 +307,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config.spec.jobs.map((job) => [job.name, job.local!.command]),
     );
     const clients = createAwsClients();
+    // The product bus and the webhook notifier, in-process (EventBridge → SQS → notifier in AWS).
+    const bus = new LocalProductBus(
+      { events: join(dataDir, "product-events.ndjson"), dead: join(dataDir, "notifications-dead.ndjson") },
+      (event) => notifyWebhook(deps!, event),
+    );
+    const faults: LocalFaults = { events: new SwitchablePublisher(bus) };
+    const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);
     deps = createServiceDeps(runtime, {
       clients,
       logger,
@@ -310,21 +325,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           );
         });
       },
+      localEntrypoints,
+      events: faults.events,
+      submitLeaseMs: options.submitLeaseMs,
+      restartSyncMax: options.restartSyncMax,
+      // The static token map stands in for API Gateway's IAM authorization on a laptop.
+      ...(config.auth.localTokens ? { auth: { tokens: config.auth.localTokens } } : {}),
+      ...(crashRate > 0 ? { wrapBatch: (gateway) => crashingGateway(gateway, crashRate) } : {}),
+      logs: new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream)),
     });
-    deps.localEntrypoints = localEntrypoints;
-    // The product bus and the webhook notifier, in-process (EventBridge → SQS → notifier in AWS).
-    const bus = new LocalProductBus(
-      { events: join(dataDir, "product-events.ndjson"), dead: join(dataDir, "notifications-dead.ndjson") },
-      (event) => notifyWebhook(deps!, event),
-    );
-    deps.events = bus;
-    deps.submitLeaseMs = options.submitLeaseMs;
-    deps.restartSyncMax = options.restartSyncMax;
-    // The static token map stands in for API Gateway's IAM authorization on a laptop.
-    if (config.auth.localTokens) deps.auth = { tokens: config.auth.localTokens };
-    const crashRate = options.submitterCrashRate ?? Number(process.env.SUBMITTER_CRASH_RATE ?? 0);
-    if (crashRate > 0) deps.batch = crashingGateway(deps.batch, crashRate);
-    deps.logs = new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream));
     const eventsHandler = createBatchEventsHandler(deps);
     const handle = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;
     // As in AWS (EventBridge → SQS → batch-events), events reach the handler in SQS batches.
@@ -365,6 +374,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       runtime,
       deps,
+      faults,
       clients,
       batch,
       urls,

@@ -9,43 +9,52 @@ import type { MetricsSink } from "../observability/metrics.js";
 import type { PayloadStore } from "../payloads/payload-store.js";
 import type { JobStore } from "../store/job-store.js";
 
-/** Everything the use cases need, passed in (ports and adapters); nothing is created at import time. */
+/**
+ * Everything the use cases need, passed in (ports and adapters); nothing is created at import time. Built
+ * once by lib/wiring (AWS) or lib/local/stack.ts (the local stack, with its fault injection wrapped
+ * around the ports at construction) and never changed afterwards: an invocation gets a copy with its own
+ * logger and correlation id (lib/observability/correlation.ts).
+ */
 export interface ServiceDeps {
-  runtime: RuntimeConfig;
-  store: JobStore;
-  payloads: PayloadStore;
-  batch: BatchGateway;
-  logger: Logger;
-  now: () => number;
+  readonly runtime: RuntimeConfig;
+  readonly store: JobStore;
+  readonly payloads: PayloadStore;
+  readonly batch: BatchGateway;
+  readonly logger: Logger;
+  readonly now: () => number;
   /**
    * Hands a recorded batch to the background submitter (async Lambda invoke in AWS, in-process locally),
    * with the correlation id of the request that recorded it.
    */
-  submitInBackground: (component: string, batchName: string, correlationId?: string) => Promise<void>;
+  readonly submitInBackground: (
+    component: string,
+    batchName: string,
+    correlationId?: string,
+  ) => Promise<void>;
   /** Where the product events of status changes go (lib/notify); absent: none are published. */
-  events?: ProductEventPublisher;
+  readonly events?: ProductEventPublisher;
   /**
    * The invocation's correlation id (lib/observability/correlation.ts): on its log lines (`logger` is
    * then the invocation's child logger) and in the product events of the changes it makes.
    */
-  correlationId?: string;
+  readonly correlationId?: string;
   /** Makes creation with an `Idempotency-Key` happen once. */
-  idempotency?: IdempotencyGuard;
+  readonly idempotency?: IdempotencyGuard;
   /**
    * How long a submitter owns a submission it started (its `submitting` intent): it starts no SubmitJob
    * attempt after that, and only then may the reconciler take the submission over. Default 60 s.
    */
-  submitLeaseMs?: number;
+  readonly submitLeaseMs?: number;
   /** Operational metrics (Powertools EMF in AWS); absent on the local stack. */
-  metrics?: MetricsSink;
+  readonly metrics?: MetricsSink;
   /** Reads job output (CloudWatch Logs in AWS, files locally). */
-  logs?: LogReader;
+  readonly logs?: LogReader;
   /** A batch restart of more jobs than this is submitted in the background (default RESTART_SYNC_MAX). */
-  restartSyncMax?: number;
+  readonly restartSyncMax?: number;
   /** How callers are identified beyond IAM (the local stack's static bearer tokens). */
-  auth?: AuthSettings;
+  readonly auth?: AuthSettings;
   /** Local stack: the configured `local.command` of each component, playing the image's ENTRYPOINT. */
-  localEntrypoints?: Record<string, string[]>;
+  readonly localEntrypoints?: Record<string, string[]>;
 }
 
 export function componentSettings(deps: Pick<ServiceDeps, "runtime">, name: string): ComponentSettings {

@@ -5,6 +5,7 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { AwsBatchGateway } from "../batch/aws-batch-gateway.js";
+import type { BatchGateway } from "../batch/gateway.js";
 import type { RuntimeConfig } from "../config/runtime.js";
 import { PowertoolsIdempotencyGuard } from "../idempotency/powertools-idempotency.js";
 import { EventBridgePublisher } from "../notify/eventbridge-publisher.js";
@@ -47,21 +48,28 @@ export function createLogger(serviceName = process.env.POWERTOOLS_SERVICE_NAME ?
   return new Logger({ serviceName });
 }
 
+/**
+ * The deps of a deployment, built once. The local stack passes its own adapters (`events`, `logs`,
+ * `auth`, …) and wraps ports for fault injection with `wrapBatch`; nothing changes them afterwards.
+ */
 export function createServiceDeps(
   runtime: RuntimeConfig,
   options: {
     clients?: AwsClients;
     logger?: Logger;
     submitInBackground?: ServiceDeps["submitInBackground"];
-    logs?: ServiceDeps["logs"];
     now?: () => number;
-  } = {},
+    /** Default: EventBridge when EVENT_BUS_NAME is set, else none. */
+    events?: ServiceDeps["events"];
+    wrapBatch?: (gateway: BatchGateway) => BatchGateway;
+  } & Pick<ServiceDeps, "logs" | "auth" | "localEntrypoints" | "submitLeaseMs" | "restartSyncMax"> = {},
 ): ServiceDeps {
   const clients = options.clients ?? createAwsClients();
   const logger = options.logger ?? createLogger();
   // Product events of job and batch status changes, on the deployment's bus (cdk/constructs/notifications.ts).
   const busName = process.env.EVENT_BUS_NAME;
-  return {
+  const batch = new AwsBatchGateway(clients.batch, clients.batchSubmit);
+  return Object.freeze({
     idempotency: new PowertoolsIdempotencyGuard(
       clients.dynamoRaw,
       runtime.tableName,
@@ -72,11 +80,13 @@ export function createServiceDeps(
     metrics: process.env.AWS_LAMBDA_FUNCTION_NAME
       ? new PowertoolsMetricsSink(process.env.POWERTOOLS_SERVICE_NAME ?? "job-scheduler")
       : undefined,
-    events: busName ? new EventBridgePublisher(new EventBridgeClient({ ...RETRY }), busName) : undefined,
+    events:
+      options.events ??
+      (busName ? new EventBridgePublisher(new EventBridgeClient({ ...RETRY }), busName) : undefined),
     runtime,
     store: new DynamoJobStore(clients.dynamo, runtime.tableName),
     payloads: new S3PayloadStore(clients.s3, runtime.bucketName),
-    batch: new AwsBatchGateway(clients.batch, clients.batchSubmit),
+    batch: options.wrapBatch ? options.wrapBatch(batch) : batch,
     logger,
     now: options.now ?? Date.now,
     submitInBackground:
@@ -84,5 +94,9 @@ export function createServiceDeps(
       (async () => {
         throw new Error("no background submitter is configured");
       }),
-  };
+    auth: options.auth,
+    localEntrypoints: options.localEntrypoints,
+    submitLeaseMs: options.submitLeaseMs,
+    restartSyncMax: options.restartSyncMax,
+  });
 }

@@ -191,9 +191,8 @@ describe("Batch Status Change events", () => {
 
 describe("at least once", () => {
   it("with PutEvents failing, every change of every job still arrives, in order per job", async () => {
-    const real = stack.deps.events!;
-    const injected = failing(real, 5);
-    stack.deps.events = injected.publisher;
+    const injected = failing(stack.faults.events.real, 5);
+    stack.faults.events.use(injected.publisher);
     try {
       const created = await createBatch({
         jobScheduleDescriptions: [{ payload: "{}" }, { payload: "{}" }, { payload: '{"exitCode": 3}' }],
@@ -219,7 +218,7 @@ describe("at least once", () => {
       expect(batch.map((e) => e.detail.status)).toEqual(["Running", "Failed"]);
       expectChain(batch);
     } finally {
-      stack.deps.events = real;
+      stack.faults.events.restore();
     }
   });
 
@@ -277,9 +276,8 @@ describe("at least once", () => {
       [],
     );
     const job = jobName(batchName, 0);
-    const real = stack.deps.events!;
-    const down = failing(real, Number.POSITIVE_INFINITY);
-    stack.deps.events = down.publisher;
+    const down = failing(stack.faults.events.real, Number.POSITIVE_INFINITY);
+    stack.faults.events.use(down.publisher);
     try {
       await writeEntryWithRetry(
         invocationDeps(stack.deps, { correlationId: "deadline-test" }),
@@ -294,7 +292,7 @@ describe("at least once", () => {
           ),
       );
     } finally {
-      stack.deps.events = real;
+      stack.faults.events.restore();
     }
     expect(down.attempted.flat().map((event) => event.detail.status)).toEqual(["DeadlineExceeded", "Failed"]);
     const shard = await stack.deps.store.getShard(batchName, 0);
