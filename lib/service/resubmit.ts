@@ -1,12 +1,12 @@
-import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
 import { nextRunAttempts } from "../domain/retry.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
 import { type GroupRecord, shardOf } from "../store/job-store.js";
-import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
+import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { ensureParallelResource } from "./max-parallel.js";
+import { submitToBatch } from "./submission.js";
 
 /** One new run of a job of a batch. */
 export interface RunRequest {
@@ -43,39 +43,22 @@ export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise
     await stopUnsubmittedRun(deps, batchName, ordinal, run);
     return undefined;
   }
-  const component = componentSettings(deps, componentName);
-  const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
-  if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
   const spec = priority === undefined ? group.spec : { ...group.spec, priority };
   const single: GroupRecord = { ...group, spec, offset: ordinal, size: 1, run, state: "submitting" };
-  let batchJobId: string | undefined;
-  if (checkFirst) {
-    const earlier = await deps.batch.findByName(queue.queue, groupJobName(batchName, single));
-    batchJobId = earlier.find((job) => job.parameters?.[PARAM_RUN] === String(run))?.jobId;
-  }
-  if (!batchJobId) {
-    const jobDefinition = await deps.batch.jobDefinitionFor(
-      component.jobDefinition,
-      imageFor(component, group.spec),
-    );
-    const input = submitInputFor(
-      single,
-      {
-        component,
-        queue: queue.queue,
-        jobDefinition,
-        bucket: deps.payloads.bucket,
-        payloadKey: batch.payloadKey,
-        localEntrypoint: deps.localEntrypoints?.[componentName],
-        // A restart after the batch ended finds its resource deleted: created again (idempotent).
-        consumableResource: await ensureParallelResource(deps, batch),
-      },
-      attempts,
-    );
-    const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
-    batchJobId = await deps.batch.submit(input, { deadline: leaseDeadline(leaseFrom + leaseMs, leaseMs) });
+  const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
+  const submitted = await submitToBatch(deps, {
+    component: componentName,
+    group: single,
+    payloadKey: batch.payloadKey,
+    // A restart after the batch ended finds its resource deleted: created again (idempotent).
+    consumableResource: () => ensureParallelResource(deps, batch),
+    attempts,
+    lease: { until: leaseFrom + leaseMs, ms: leaseMs },
+    checkFirst: checkFirst === true,
+  });
+  const { batchJobId } = submitted;
+  if (!submitted.adopted)
     deps.logger.info("job resubmitted", { batchName, ordinal, run, attempts, batchJobId });
-  }
   await stopIfStoppedMeanwhile(deps, batchName, ordinal, run, batchJobId);
   return batchJobId;
 }

@@ -1,11 +1,11 @@
-import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
 import type { GroupRecord } from "../store/job-store.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
-import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
+import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { finishGroupJobs } from "./finish-group.js";
 import { ensureParallelResource } from "./max-parallel.js";
 import { submitRestartedRuns } from "./rerun.js";
+import { submitToBatch } from "./submission.js";
 
 /** Parallel SubmitJob calls; AWS Batch allows 50 a second per account, the SDK backs off on throttling. */
 const SUBMIT_CONCURRENCY = 4;
@@ -13,8 +13,9 @@ const SUBMIT_CONCURRENCY = 4;
 const isClientError = (error: unknown) => (error as Error).name === "ClientException";
 
 /**
- * Submits a group once. The intent (`submitting`) is recorded before SubmitJob; a submission found in
- * that state was interrupted, so Batch is asked for a job of that name and run before submitting again.
+ * Submits a group once (lib/service/submission.ts). The intent (`submitting`) is recorded before
+ * SubmitJob; a submission found in that state was interrupted, so Batch is asked for a job of that name
+ * and run before submitting again.
  */
 async function submitGroup(
   deps: ServiceDeps,
@@ -24,9 +25,6 @@ async function submitGroup(
   batchCreated: number,
   consumableResource: string | undefined,
 ) {
-  const component = componentSettings(deps, componentName);
-  const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);
-  if (!queue) throw new Error(`queue ${group.spec.queueKey} is not configured`);
   const leaseMs = deps.submitLeaseMs ?? DEFAULT_SUBMIT_LEASE_MS;
   const now = deps.now();
   let current: GroupRecord;
@@ -39,46 +37,34 @@ async function submitGroup(
     if (group.leaseUntil !== undefined && group.leaseUntil > now) return;
     current = { ...group, leaseUntil: now + leaseMs };
     if (!(await deps.store.updateGroup(current, "submitting", group.leaseUntil))) return;
-    const name = groupJobName(current.batchName, current);
-    const earlier = (await deps.batch.findByName(queue.queue, name)).find(
-      (job) => job.parameters?.[PARAM_RUN] === String(current.run),
-    );
-    if (earlier) {
-      await deps.store.updateGroup(
-        { ...current, state: "submitted", batchJobId: earlier.jobId, submittedAt: deps.now() },
-        "submitting",
-      );
-      return;
-    }
   }
   try {
-    const jobDefinition = await deps.batch.jobDefinitionFor(
-      component.jobDefinition,
-      imageFor(component, current.spec),
-    );
-    const input = submitInputFor(current, {
-      component,
-      queue: queue.queue,
-      jobDefinition,
-      bucket: deps.payloads.bucket,
+    const submitted = await submitToBatch(deps, {
+      component: componentName,
+      group: current,
       payloadKey,
-      localEntrypoint: deps.localEntrypoints?.[componentName],
-      consumableResource,
-    });
-    const batchJobId = await deps.batch.submit(input, {
-      deadline: leaseDeadline(current.leaseUntil!, leaseMs),
+      consumableResource: async () => consumableResource,
+      lease: { until: current.leaseUntil!, ms: leaseMs },
+      checkFirst: group.state === "submitting",
     });
     await deps.store.updateGroup(
-      { ...current, state: "submitted", batchJobId, jobDefinition, submittedAt: deps.now() },
+      {
+        ...current,
+        state: "submitted",
+        batchJobId: submitted.batchJobId,
+        ...(submitted.jobDefinition ? { jobDefinition: submitted.jobDefinition } : {}),
+        submittedAt: deps.now(),
+      },
       "submitting",
     );
+    if (submitted.adopted) return;
     deps.metrics?.count("JobsSubmitted", current.size);
     deps.metrics?.milliseconds("SubmissionLatency", deps.now() - batchCreated);
     deps.logger.info("group submitted", {
       batchName: current.batchName,
       group: current.index,
       size: current.size,
-      batchJobId,
+      batchJobId: submitted.batchJobId,
     });
   } catch (error) {
     if (!isClientError(error)) throw error; // throttling and 5xx were retried by the SDK; leave it for the reconciler
