@@ -1,21 +1,10 @@
 import type { BatchStatus, JobStatus } from "../api/schemas.js";
-
-/** Order statuses are shown in: ended first, then running, then waiting. */
-export const STATUS_ORDER = [
-  "Succeeded",
-  "Failed",
-  "DeadlineExceeded",
-  "Stopped",
-  "Stopping",
-  "Running",
-  "Active",
-  "Waiting",
-];
+import { DISPLAY_ORDER } from "../domain/status.js";
 
 /** "Succeeded 3, Failed 1, Running 2" (only statuses that have jobs). */
 export function countsText(counts: Record<string, number>): string {
-  const known = STATUS_ORDER.filter((status) => counts[status]);
-  const other = Object.keys(counts).filter((status) => !STATUS_ORDER.includes(status) && counts[status]);
+  const known = DISPLAY_ORDER.filter((status) => counts[status]);
+  const other = Object.keys(counts).filter((status) => !DISPLAY_ORDER.includes(status) && counts[status]);
   return [...known, ...other].map((status) => `${status} ${counts[status]}`).join(", ") || "no jobs";
 }
 

@@ -32,6 +32,18 @@ export const FINAL_STATUSES: ReadonlySet<string> = new Set([
 export const isFinal = (status: string): boolean => FINAL_STATUSES.has(status);
 
 /** AWS Batch job statuses, in the order a job moves through them. */
+/** The order statuses are shown in (CLI summaries, the console's progress bars): ended first, then running, then waiting. */
+export const DISPLAY_ORDER: readonly string[] = [
+  "Succeeded",
+  "Failed",
+  "DeadlineExceeded",
+  "Stopped",
+  "Stopping",
+  "Running",
+  "Active",
+  "Waiting",
+];
+
 export const BATCH_STATUSES = [
   "SUBMITTED",
   "PENDING",

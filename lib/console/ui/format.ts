@@ -1,30 +1,13 @@
+import { DISPLAY_ORDER, JOB_STATUSES } from "../../domain/status.js";
 import type { JobStatus } from "./api.js";
 
-export const FINAL_STATUSES = new Set(["Succeeded", "Failed", "Stopped", "DeadlineExceeded"]);
-export const isFinal = (status: string) => FINAL_STATUSES.has(status);
+export { isFinal } from "../../domain/status.js";
 
 /** Statuses as the filters offer them (the API's job statuses; batch statuses are a subset). */
-export const STATUSES = [
-  "Waiting",
-  "Active",
-  "Running",
-  "Succeeded",
-  "Failed",
-  "Stopping",
-  "Stopped",
-  "DeadlineExceeded",
-];
+export const STATUSES = JOB_STATUSES;
 
-/** Segment order of a progress bar: ended first, then running, then waiting. */
-export const BAR_ORDER = [
-  "Succeeded",
-  "Failed",
-  "DeadlineExceeded",
-  "Stopped",
-  "Stopping",
-  "Running",
-  "Active",
-];
+/** Segment order of a progress bar: ended first, then running (waiting is the rest of the bar). */
+export const BAR_ORDER = DISPLAY_ORDER.filter((status) => status !== "Waiting");
 
 export function duration(seconds: number | undefined): string {
   if (seconds === undefined || Number.isNaN(seconds)) return "";
