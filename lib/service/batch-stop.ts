@@ -1,11 +1,9 @@
-import { currentBatchJobId, type Decision, decide } from "../domain/job-machine.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { isFinal, STOP_REASON } from "../domain/status.js";
-import { type BatchRecord, groupOfOrdinal, SHARD_SIZE, shardCountOf } from "../store/job-store.js";
+import { type BatchRecord, shardCountOf } from "../store/job-store.js";
 import { syncBatchStatus } from "./batch-status.js";
+import { decideShard } from "./decide-shard.js";
 import type { ServiceDeps } from "./deps.js";
-import { carryOut } from "./effects.js";
-import { updateShard } from "./entries.js";
 import { finishGroupJobs } from "./finish-group.js";
 
 /**
@@ -47,29 +45,13 @@ export async function carryOutBatchStop(deps: ServiceDeps, batch: BatchRecord) {
     const state = await deps.store.getShard(batch.name, shard);
     const slots = [...(state?.entries ?? [])].filter(([, entry]) => ownRunOpen(entry)).map(([slot]) => slot);
     if (slots.length === 0) continue;
-    const effects = new Map<number, Decision["effects"]>();
-    const now = deps.now();
-    await updateShard(
-      deps,
-      batch.name,
+    await decideShard(deps, {
+      batchName: batch.name,
       shard,
-      slots.map((slot) => ({
-        slot,
-        change: (entry: JobEntry) => {
-          const ordinal = shard * SHARD_SIZE + slot;
-          effects.delete(ordinal);
-          if (!ownRunOpen(entry)) return undefined;
-          const group = groupOfOrdinal(groups, ordinal);
-          const currentId = group && currentBatchJobId(group, ordinal, entry);
-          const decision = decide(entry, { kind: "stop" }, { group, currentBatchJobId: currentId }, now);
-          effects.set(ordinal, decision.effects);
-          return decision.next;
-        },
-      })),
-      { outboxFirst: true },
-    );
-    for (const [ordinal, decided] of effects) {
-      await carryOut(deps, { batchName: batch.name, ordinal, leaseFrom: now }, decided);
-    }
+      slots,
+      groups,
+      input: { kind: "stop" },
+      applies: ownRunOpen,
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { BadRequestError, NotFoundError } from "../api/errors.js";
 import type { BatchStatus, JobStatus } from "../api/schemas.js";
-import { currentBatchJobId, decide, type Effect } from "../domain/job-machine.js";
+import { decide } from "../domain/job-machine.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { canReprioritize, RESTARTABLE_BY_DEFAULT, restartRefusal } from "../domain/rerun.js";
 import { nextRunAttempts } from "../domain/retry.js";
@@ -13,8 +13,8 @@ import {
   shardOf,
 } from "../store/job-store.js";
 import { runConcurrently } from "./concurrency.js";
+import { decideShard } from "./decide-shard.js";
 import type { ServiceDeps } from "./deps.js";
-import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob, getBatch, getJob } from "./queries.js";
 import { submitRun } from "./resubmit.js";
@@ -145,36 +145,16 @@ async function reprioritizeShard(
   groups: GroupRecord[],
   priority: number,
 ): Promise<number> {
-  const now = deps.now();
-  const asked = new Map<number, Effect[]>();
-  await updateShard(
-    deps,
-    batch.name,
-    shard,
-    slots.map((slot) => ({
-      slot,
-      change: (entry: JobEntry) => {
-        const ordinal = shard * SHARD_SIZE + slot;
-        asked.delete(ordinal);
-        const group = groupOfOrdinal(groups, ordinal);
-        const currentId = group && currentBatchJobId(group, ordinal, entry);
-        const decision = decide(
-          entry,
-          { kind: "reprioritize", priority },
-          { group, currentBatchJobId: currentId },
-          now,
-        );
-        if (decision.next) asked.set(ordinal, decision.effects);
-        return decision.next;
-      },
-    })),
-  );
   // A job that started meanwhile is not cancelled (CancelJob leaves STARTING/RUNNING jobs alone) and
   // just runs; a cancelled one's FAILED event submits its next run with the new priority.
-  for (const [ordinal, effects] of asked) {
-    await carryOut(deps, { batchName: batch.name, ordinal, leaseFrom: now }, effects);
-  }
-  return asked.size;
+  const reached = await decideShard(deps, {
+    batchName: batch.name,
+    shard,
+    slots,
+    groups,
+    input: { kind: "reprioritize", priority },
+  });
+  return reached.length;
 }
 
 export interface PriorityChange {
