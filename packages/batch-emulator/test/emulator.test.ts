@@ -681,6 +681,38 @@ describe("local AWS Batch emulator", () => {
     ]);
   });
 
+  it("logs 2,000 events delivered 256 at a time without a MaxListeners warning (one drain wait per file)", async () => {
+    // The local stack delivers 256 events at once; each delivered one is appended to events.ndjson. A
+    // listener per waiting write would pass Node's limit of 10 'drain' listeners once the stream's
+    // buffer is full (MaxListenersExceededWarning, issue 14).
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const dataDir = tempDir();
+      const delivery = new EventDelivery({
+        dataDir,
+        stats: new Stats(),
+        concurrency: 256,
+        onEvent: async () => {},
+      });
+      const padding = "x".repeat(4096);
+      for (let i = 0; i < 2000; i++)
+        delivery.push({
+          id: `e${i}`,
+          detail: { jobId: `job-${i}`, status: "RUNNABLE", statusReason: padding },
+        } as unknown as BatchStateChangeEvent);
+      await delivery.idle();
+      await delivery.close();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      const lines = readFileSync(join(dataDir, "events.ndjson"), "utf8").trimEnd().split("\n");
+      expect(lines).toHaveLength(2000);
+      expect(warnings.filter((warning) => warning.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("keeps definitions and jobs across a restart and retries attempts whose host went away", async () => {
     const first = await start({ maxConcurrentJobs: 2 });
     await register(
