@@ -8,6 +8,12 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { BatchClient, DescribeJobDefinitionsCommand } from "@aws-sdk/client-batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  type BatchEmulator,
+  type BatchEmulatorOptions,
+  logFileForStream,
+  startBatchEmulator,
+} from "@local/batch-emulator";
 import * as z from "zod";
 import { componentDefinitionOptions, secretValueFrom } from "../batch/component-definition.js";
 import { buildJobDefinition } from "../batch/job-definition.js";
@@ -27,12 +33,6 @@ import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions, reconcile } from "../
 import { runScheduledJob } from "../service/scheduled-job.js";
 import { submitBatch } from "../service/submit.js";
 import { type AwsClients, createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
-import {
-  type BatchEmulator,
-  type BatchEmulatorOptions,
-  logFileForStream,
-  startBatchEmulator,
-} from "./batch-emulator/index.js";
 import { crashingGateway } from "./crashing-gateway.js";
 import { deliveryWindow } from "./delivery-window.js";
 import { serveApi } from "./http-adapter.js";

@@ -31,6 +31,13 @@ export function sampleConfig(edit: (config: DeploymentConfig) => void = () => {}
 
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-test-"));
+  // The stack runs in this process: a listener leak anywhere in it (e.g. one 'drain' listener per
+  // waiting write, issue 14) shows up as Node's MaxListenersExceededWarning here, and stop() fails on it.
+  const leaks = new Set<string>();
+  const onWarning = (warning: Error) => {
+    if (warning.name === "MaxListenersExceededWarning") leaks.add(warning.message);
+  };
+  process.on("warning", onWarning);
   const stack = await startLocalStack({
     config: sampleConfig(),
     ...options,
@@ -78,6 +85,10 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     stop: async () => {
       await stack.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      process.off("warning", onWarning);
+      if (leaks.size)
+        throw new Error(`MaxListenersExceededWarning while the stack ran: ${[...leaks].join("; ")}`);
     },
   };
 }

@@ -10,16 +10,15 @@ import {
   SubmitJobCommand,
   type SubmitJobCommandInput,
 } from "@aws-sdk/client-batch";
-import { afterEach, describe, expect, it } from "vitest";
-import { Faults, normalizeFaults } from "../../../lib/local/batch-emulator/faults.js";
 import {
   type BatchEmulatorOptions,
   type BatchStateChangeEvent,
   FAULTS_ENV,
   type FaultOptions,
   startBatchEmulator,
-} from "../../../lib/local/batch-emulator/index.js";
-import { Stats } from "../../../lib/local/batch-emulator/stats.js";
+} from "@local/batch-emulator";
+import { Faults, normalizeFaults, Stats } from "@local/batch-emulator/internals";
+import { afterEach, describe, expect, it } from "vitest";
 
 const QUEUE = "local-queue";
 const REGION = "eu-west-1";

@@ -16,16 +16,14 @@ import {
   type SubmitJobCommandInput,
   TerminateJobCommand,
 } from "@aws-sdk/client-batch";
-import { afterEach, describe, expect, it } from "vitest";
-import { buildJobDefinition, FETCH_CONTAINER, MAIN_CONTAINER } from "../../../lib/batch/job-definition.js";
-import { EventDelivery } from "../../../lib/local/batch-emulator/event-delivery.js";
 import {
   type BatchEmulatorOptions,
   type BatchStateChangeEvent,
   logFileForStream,
   startBatchEmulator,
-} from "../../../lib/local/batch-emulator/index.js";
-import { Stats } from "../../../lib/local/batch-emulator/stats.js";
+} from "@local/batch-emulator";
+import { EventDelivery, Stats } from "@local/batch-emulator/internals";
+import { afterEach, describe, expect, it } from "vitest";
 
 const QUEUE = "local-queue";
 const REGION = "eu-west-1";
@@ -299,61 +297,6 @@ describe("local AWS Batch emulator", () => {
     expect(new Date(last.time).toISOString()).toBe(last.time);
     await waitFor(() => emulator.stats().eventsDelivered === 5, "5 deliveries");
     expect(emulator.stats()).toMatchObject({ RegisterJobDefinition: 1, SubmitJob: 1, eventsDelivered: 5 });
-  });
-
-  it("runs the project's multi-container definition: the main container reads what fetch-payload wrote", async () => {
-    const { client, dataDir } = await start();
-    const definition = buildJobDefinition({
-      name: "compute",
-      image: "repo/compute:1.0.0",
-      mainCommand: node(
-        `const p = process.env.BATCH_LOCAL_ROOT + process.env.PAYLOAD_PATH + "/payload";
-         console.log("main read: " + require("fs").readFileSync(p, "utf8"));`,
-      ),
-      payloadPath: "/compute/args",
-      fetchImage: "node:22-alpine",
-      vcpus: 1,
-      memoryMiB: 512,
-    });
-    await client.send(new RegisterJobDefinitionCommand(definition as RegisterJobDefinitionCommandInput));
-    const fetch = (program: string) => ({ name: FETCH_CONTAINER, command: node(program) });
-    const write = `require("fs").writeFileSync(process.env.BATCH_LOCAL_ROOT + process.env.PAYLOAD_DIR + "/payload",
-      "payload of " + process.env.PAYLOAD_KEY); console.log("fetched");`;
-    const ok = await submit(client, {
-      jobDefinition: "compute",
-      ecsPropertiesOverride: {
-        taskProperties: [
-          {
-            containers: [
-              { ...fetch(write), environment: [{ name: "PAYLOAD_KEY", value: "k1" }] },
-              { name: MAIN_CONTAINER, resourceRequirements: [{ type: "VCPU", value: "2" }] },
-            ],
-          },
-        ],
-      },
-    });
-    const failing = await submit(client, {
-      jobDefinition: "compute",
-      ecsPropertiesOverride: { taskProperties: [{ containers: [fetch("process.exit(1)")] }] },
-    });
-    const job = await waitForStatus(client, ok.jobId!, ["SUCCEEDED", "FAILED"]);
-    expect(job.status).toBe("SUCCEEDED");
-    const containers = job.attempts?.[0]?.taskProperties?.[0]?.containers ?? [];
-    expect(containers.map((c) => [c.name, c.exitCode])).toEqual([
-      [FETCH_CONTAINER, 0],
-      [MAIN_CONTAINER, 0],
-    ]);
-    expect(logOf(dataDir, job.attempts?.[0]?.container?.logStreamName)).toBe("main read: payload of k1\n");
-    expect(logOf(dataDir, containers[0]?.logStreamName)).toBe("fetched\n");
-    expect(containers[0]?.logStreamName).toMatch(/^compute\/fetch-payload\//);
-    const main = job.ecsProperties?.taskProperties?.[0]?.containers?.find((c) => c.name === MAIN_CONTAINER);
-    expect(main?.resourceRequirements).toContainEqual({ type: "VCPU", value: "2" });
-
-    const failed = await waitForStatus(client, failing.jobId!, ["SUCCEEDED", "FAILED"]);
-    expect(failed.status).toBe("FAILED");
-    expect(failed.statusReason).toBe("Dependent container exited with non-zero exit code");
-    expect(failed.attempts?.[0]?.container?.exitCode).toBeUndefined();
-    expect(logOf(dataDir, failed.attempts?.[0]?.container?.logStreamName)).toBeUndefined(); // main never started
   });
 
   it("fails on a non-zero exit, retries up to attempts, and stops retrying on an EXIT rule", async () => {
@@ -736,6 +679,38 @@ describe("local AWS Batch emulator", () => {
       expect.objectContaining({ error: "always down", failures: 11 }),
       expect.objectContaining({ error: "always down", failures: 11 }),
     ]);
+  });
+
+  it("logs 2,000 events delivered 256 at a time without a MaxListeners warning (one drain wait per file)", async () => {
+    // The local stack delivers 256 events at once; each delivered one is appended to events.ndjson. A
+    // listener per waiting write would pass Node's limit of 10 'drain' listeners once the stream's
+    // buffer is full (MaxListenersExceededWarning, issue 14).
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const dataDir = tempDir();
+      const delivery = new EventDelivery({
+        dataDir,
+        stats: new Stats(),
+        concurrency: 256,
+        onEvent: async () => {},
+      });
+      const padding = "x".repeat(4096);
+      for (let i = 0; i < 2000; i++)
+        delivery.push({
+          id: `e${i}`,
+          detail: { jobId: `job-${i}`, status: "RUNNABLE", statusReason: padding },
+        } as unknown as BatchStateChangeEvent);
+      await delivery.idle();
+      await delivery.close();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      const lines = readFileSync(join(dataDir, "events.ndjson"), "utf8").trimEnd().split("\n");
+      expect(lines).toHaveLength(2000);
+      expect(warnings.filter((warning) => warning.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   it("keeps definitions and jobs across a restart and retries attempts whose host went away", async () => {

@@ -11,11 +11,14 @@ import {
   type SubmitJobCommandInput,
   TerminateJobCommand,
 } from "@aws-sdk/client-batch";
+import { type BatchEmulatorOptions, startBatchEmulator } from "@local/batch-emulator";
+import {
+  FairShareScheduler,
+  type JobRecord,
+  PriorityScheduler,
+  type Unit,
+} from "@local/batch-emulator/internals";
 import { afterEach, describe, expect, it } from "vitest";
-import { FairShareScheduler } from "../../../lib/local/batch-emulator/fair-share.js";
-import { type BatchEmulatorOptions, startBatchEmulator } from "../../../lib/local/batch-emulator/index.js";
-import { PriorityScheduler } from "../../../lib/local/batch-emulator/scheduler.js";
-import type { JobRecord, Unit } from "../../../lib/local/batch-emulator/types.js";
 
 const QUEUE = "local-queue";
 const STEP_DELAY_MS = 5;

@@ -1,17 +1,23 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   BatchClient,
   DescribeJobsCommand,
   RegisterJobDefinitionCommand,
+  type RegisterJobDefinitionCommandInput,
   SubmitJobCommand,
+  type SubmitJobCommandInput,
 } from "@aws-sdk/client-batch";
+import { type BatchStateChangeEvent, logFileForStream, startBatchEmulator } from "@local/batch-emulator";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildJobDefinition } from "../../../lib/batch/job-definition.js";
-import { type BatchStateChangeEvent, startBatchEmulator } from "../../../lib/local/batch-emulator/index.js";
+import { buildJobDefinition, FETCH_CONTAINER, MAIN_CONTAINER } from "../../../lib/batch/job-definition.js";
 
-/** The emulator's side of radixconfig's secrets and EFS volume mounts (lib/batch/component-definition.ts). */
+/**
+ * The product's job definitions (lib/batch/job-definition.ts) on the local Batch emulator: the
+ * fetch-payload + main containers, and radixconfig's secrets and EFS volume mounts
+ * (lib/batch/component-definition.ts). The emulator's own behaviour is tested in packages/batch-emulator.
+ */
 const QUEUE = "local-queue";
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:000000000000:secret:app/compute";
 const VALUE = "not-for-logs-7d1e";
@@ -48,6 +54,16 @@ async function start() {
   return { dataDir, emulator, client, events };
 }
 
+const node = (program: string) => ["node", "-e", program];
+
+const submit = (client: BatchClient, input: Partial<SubmitJobCommandInput> & { jobDefinition: string }) =>
+  client.send(new SubmitJobCommand({ jobName: "job", jobQueue: QUEUE, ...input }));
+
+const logOf = (dataDir: string, stream: string | undefined) => {
+  const file = logFileForStream(dataDir, stream ?? "");
+  return existsSync(file) ? readFileSync(file, "utf8") : undefined;
+};
+
 const definition = (name: string, program: string, secrets: string[]) =>
   buildJobDefinition({
     name,
@@ -82,7 +98,7 @@ const files = (dir: string): string[] =>
     return statSync(path).isDirectory() ? files(path) : [path];
   });
 
-describe("secrets and EFS volumes on the local Batch emulator", () => {
+describe("the product's job definitions on the local Batch emulator", () => {
   it("a container secret is in the process environment only; an EFS folder outlives the job and is shared", async () => {
     const { client, dataDir, events } = await start();
     const writer = `require("fs").writeFileSync(process.env.BATCH_LOCAL_ROOT + "/models/seen.txt", String(process.env.DB_PASSWORD.length))`;
@@ -145,5 +161,60 @@ describe("secrets and EFS volumes on the local Batch emulator", () => {
     await expect(client.send(new RegisterJobDefinitionCommand(input as never))).rejects.toThrow(
       /rootDirectory must be omitted or \//,
     );
+  });
+
+  it("runs the project's multi-container definition: the main container reads what fetch-payload wrote", async () => {
+    const { client, dataDir } = await start();
+    const definition = buildJobDefinition({
+      name: "compute",
+      image: "repo/compute:1.0.0",
+      mainCommand: node(
+        `const p = process.env.BATCH_LOCAL_ROOT + process.env.PAYLOAD_PATH + "/payload";
+         console.log("main read: " + require("fs").readFileSync(p, "utf8"));`,
+      ),
+      payloadPath: "/compute/args",
+      fetchImage: "node:22-alpine",
+      vcpus: 1,
+      memoryMiB: 512,
+    });
+    await client.send(new RegisterJobDefinitionCommand(definition as RegisterJobDefinitionCommandInput));
+    const fetch = (program: string) => ({ name: FETCH_CONTAINER, command: node(program) });
+    const write = `require("fs").writeFileSync(process.env.BATCH_LOCAL_ROOT + process.env.PAYLOAD_DIR + "/payload",
+      "payload of " + process.env.PAYLOAD_KEY); console.log("fetched");`;
+    const ok = await submit(client, {
+      jobDefinition: "compute",
+      ecsPropertiesOverride: {
+        taskProperties: [
+          {
+            containers: [
+              { ...fetch(write), environment: [{ name: "PAYLOAD_KEY", value: "k1" }] },
+              { name: MAIN_CONTAINER, resourceRequirements: [{ type: "VCPU", value: "2" }] },
+            ],
+          },
+        ],
+      },
+    });
+    const failing = await submit(client, {
+      jobDefinition: "compute",
+      ecsPropertiesOverride: { taskProperties: [{ containers: [fetch("process.exit(1)")] }] },
+    });
+    const job = await finished(client, ok.jobId!);
+    expect(job.status).toBe("SUCCEEDED");
+    const containers = job.attempts?.[0]?.taskProperties?.[0]?.containers ?? [];
+    expect(containers.map((c) => [c.name, c.exitCode])).toEqual([
+      [FETCH_CONTAINER, 0],
+      [MAIN_CONTAINER, 0],
+    ]);
+    expect(logOf(dataDir, job.attempts?.[0]?.container?.logStreamName)).toBe("main read: payload of k1\n");
+    expect(logOf(dataDir, containers[0]?.logStreamName)).toBe("fetched\n");
+    expect(containers[0]?.logStreamName).toMatch(/^compute\/fetch-payload\//);
+    const main = job.ecsProperties?.taskProperties?.[0]?.containers?.find((c) => c.name === MAIN_CONTAINER);
+    expect(main?.resourceRequirements).toContainEqual({ type: "VCPU", value: "2" });
+
+    const failed = await finished(client, failing.jobId!);
+    expect(failed.status).toBe("FAILED");
+    expect(failed.statusReason).toBe("Dependent container exited with non-zero exit code");
+    expect(failed.attempts?.[0]?.container?.exitCode).toBeUndefined();
+    expect(logOf(dataDir, failed.attempts?.[0]?.container?.logStreamName)).toBeUndefined(); // main never started
   });
 });
