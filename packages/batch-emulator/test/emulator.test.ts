@@ -354,7 +354,8 @@ describe("local AWS Batch emulator", () => {
   });
 
   it("times an attempt out (SIGTERM, then SIGKILL) and does not retry it", async () => {
-    const { client, dataDir } = await start({ clock: { timeoutScale: 0.01 }, killGraceMs: 200 });
+    // 60 s scaled to 3 s: long enough for node to start and install its SIGTERM handler on a loaded machine.
+    const { client, dataDir } = await start({ clock: { timeoutScale: 0.05 }, killGraceMs: 200 });
     await register(
       client,
       "sleeper",
