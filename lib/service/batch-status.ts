@@ -2,10 +2,12 @@ import { batchStatusOf } from "../domain/aggregate.js";
 import { batchPhaseOf, membershipOf, type Phase, phaseOf } from "../domain/batch-phase.js";
 import { batchStatusChangeOf } from "../notify/event-details.js";
 import { type BatchStatusChange, batchEvent } from "../notify/product-events.js";
+import type { EntryWrites } from "../store/entry-writes.js";
 import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
 import { releaseParallelResource } from "./max-parallel.js";
 import { summariesOf } from "./queries.js";
+import { checkStopPolicy } from "./stop-policy.js";
 import { batchFactsOf, countsOf } from "./views.js";
 
 /**
@@ -171,4 +173,34 @@ export async function reconcileBatchStatus(
   const seen = assess(deps, batch, shards);
   if (seen.status === tracker.status && seen.phase === tracker.phase && !needsSync(tracker)) return true;
   return syncBatchStatus(deps, batch.name);
+}
+
+/**
+ * Tells the batch's tracker when these writes flipped the shard's phase (its first job left Waiting, or
+ * its last job ended, or back). Never fails the job's change: what it misses, the reconciler repairs.
+ */
+export async function trackShardPhase(
+  deps: ServiceDeps,
+  batchName: string,
+  shard: number,
+  moves: EntryWrites["moves"],
+  correlationId: string | undefined,
+) {
+  if (moves.length === 0) return;
+  const first = moves[0]!;
+  const last = moves[moves.length - 1]!;
+  if (last.batchType === "job") return;
+  try {
+    await checkStopPolicy(deps, batchName, shard, first, last, correlationId ?? deps.correlationId);
+  } catch (error) {
+    deps.logger.error("stopPolicy check failed; the reconciler repeats it", { batchName, shard, error });
+  }
+  const before: Phase = phaseOf(first.before, first.size);
+  const after: Phase = phaseOf(last.after, last.size);
+  if (before === after) return;
+  try {
+    await onShardPhaseChange(deps, batchName, shard, after, correlationId ?? deps.correlationId);
+  } catch (error) {
+    deps.logger.error("batch status tracking failed; the reconciler repairs it", { batchName, shard, error });
+  }
 }

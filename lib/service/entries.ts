@@ -1,24 +1,16 @@
-import { type Phase, phaseOf } from "../domain/batch-phase.js";
-import type { JobEntry, PendingEvent } from "../domain/job-state.js";
+import type { JobEntry } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
 import { jobStatusChangeOf } from "../notify/event-details.js";
-import { jobEvent } from "../notify/product-events.js";
-import { SHARD_SIZE, type ShardWriteResult, shardOf } from "../store/job-store.js";
-import { onShardPhaseChange } from "./batch-status.js";
+import { type EntryChange, type EntryOutcome, writeEntriesWithRetry } from "../store/entry-writes.js";
+import { SHARD_SIZE, shardOf } from "../store/job-store.js";
+import { trackShardPhase } from "./batch-status.js";
 import { checkCanary } from "./canary.js";
 import type { ServiceDeps } from "./deps.js";
-import { fromPending, mergeOutbox, toPending, withoutPublished } from "./job-outbox.js";
+import { type JobEvents, keepBounded, mergeOutbox, publishJobEvents, toPending } from "./job-outbox.js";
 import { KeyedLock } from "./keyed-lock.js";
-import { checkStopPolicy } from "./stop-policy.js";
 
-/** Conditional writes lost to a concurrent change are re-read and retried this many times. */
-const MAX_WRITE_ATTEMPTS = 8;
-
-export type EntryOutcome = "applied" | "unchanged" | "missing";
-
-/** A change of one job's entry: the next entry, or undefined to leave it as it is. */
-export type EntryChange = (entry: JobEntry) => JobEntry | undefined;
+export type { EntryChange, EntryOutcome } from "../store/entry-writes.js";
 
 export interface ShardChange {
   slot: number;
@@ -109,101 +101,6 @@ export function updateShard(
   );
 }
 
-interface Written {
-  /** The entries as last read (for changes that turned out to be no-ops). */
-  seen: Map<number, JobEntry>;
-  outcomes: EntryOutcome[];
-  /** Entries written: as read, and as written. */
-  touched: Map<number, { before: JobEntry; after: JobEntry }>;
-  /** Counts of the shard before and after each write that moved its index. */
-  moves: NonNullable<ShardWriteResult["counts"]>[];
-  missing: boolean;
-}
-
-/**
- * The read-modify-write itself: read the jobs, apply the changes, write each changed job conditional on
- * its version; jobs whose write lost are read and changed again. `finish` sees each touched entry
- * before and after its changes and may add to it (previous status, outbox).
- */
-async function writeShard(
-  deps: ServiceDeps,
-  batchName: string,
-  shard: number,
-  changes: { slot: number; change: EntryChange }[],
-  finish: (slot: number, before: JobEntry, after: JobEntry) => JobEntry = (_slot, _before, after) => after,
-): Promise<Written> {
-  const result: Written = {
-    seen: new Map(),
-    outcomes: changes.map(() => "unchanged"),
-    touched: new Map(),
-    moves: [],
-    missing: false,
-  };
-  let pending = changes.map((change, index) => ({ ...change, index }));
-  const ttl = ttlOfNewItems(deps, batchName);
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && pending.length > 0; attempt++) {
-    const slots = [...new Set(pending.map((change) => change.slot))];
-    const read = await deps.store.getEntries(batchName, shard, slots);
-    for (const [slot, entry] of read) result.seen.set(slot, entry);
-    const current = new Map(read);
-    const original = new Map<number, JobEntry>();
-    for (const { slot, change, index } of pending) {
-      const entry = current.get(slot)!;
-      const next = change(entry);
-      if (!next) {
-        result.outcomes[index] = "unchanged";
-        continue;
-      }
-      result.outcomes[index] = "applied";
-      if (!original.has(slot)) original.set(slot, entry);
-      current.set(slot, next);
-    }
-    const touched = [...original].map(([slot, before]) => ({
-      slot,
-      before,
-      after: finish(slot, before, current.get(slot)!),
-    }));
-    if (touched.length === 0) return result;
-    const written = await deps.store.writeEntries({
-      batchName,
-      shard,
-      ttl,
-      entries: touched.map(({ slot, before, after }) => ({
-        slot,
-        next: after,
-        expectedVersion: before.v,
-        previousStatus: before.status,
-      })),
-    });
-    if (written.missing) {
-      result.missing = true;
-      result.outcomes = changes.map(() => "missing");
-      return result;
-    }
-    if (written.counts) result.moves.push(written.counts);
-    const lost = new Set<number>();
-    touched.forEach(({ slot, before, after }, i) => {
-      if (written.written[i])
-        result.touched.set(slot, { before: result.touched.get(slot)?.before ?? before, after });
-      else lost.add(slot);
-    });
-    pending = pending.filter((change) => lost.has(change.slot));
-  }
-  if (pending.length > 0) {
-    throw new Error(
-      `jobs of shard ${shard} of ${batchName} kept changing; gave up after ${MAX_WRITE_ATTEMPTS} attempts`,
-    );
-  }
-  return result;
-}
-
-/** Events of one job to publish, in order, and whether they are already kept in its outbox. */
-interface JobEvents {
-  slot: number;
-  events: PendingEvent[];
-  kept: boolean;
-}
-
 async function applyToShard(
   deps: ServiceDeps,
   batchName: string,
@@ -215,11 +112,12 @@ async function applyToShard(
   // The correlation id of a job's change: that of the last change applied to it.
   const correlation = new Map<number, string | undefined>();
   const outboxFirst = Boolean(options.outboxFirst && deps.events);
-  const written = await writeShard(
-    deps,
+  const ttl = ttlOfNewItems(deps, batchName);
+  const written = await writeEntriesWithRetry(deps.store, {
     batchName,
     shard,
-    changes.map(({ slot, change, correlationId }) => ({
+    ttl,
+    changes: changes.map(({ slot, change, correlationId }) => ({
       slot,
       change: (entry: JobEntry) => {
         const next = change(entry);
@@ -227,7 +125,7 @@ async function applyToShard(
         return next;
       },
     })),
-    (slot, before, after) => {
+    finish: (slot, before, after) => {
       if (after.status === before.status) return after;
       const next: JobEntry = { ...after, previousStatus: before.status };
       // A job with events still pending queues the new one behind them, so they go out in order.
@@ -237,7 +135,7 @@ async function applyToShard(
       }
       return next;
     },
-  );
+  });
   if (written.missing) return { outcomes: changes.map(() => "missing"), unpublished: false };
   const { seen, outcomes, touched } = written;
   const transitions = [...touched.values()].filter(({ before, after }) => before.status !== after.status);
@@ -266,7 +164,7 @@ async function applyToShard(
     }
   });
   if (repaired.length > 0) await deps.store.repairIndex(batchName, shard, repaired);
-  const unpublished = await publishJobEvents(deps, batchName, shard, toPublish);
+  const unpublished = await publishJobEvents(deps, batchName, shard, toPublish, ttl);
   await trackShardPhase(deps, batchName, shard, written.moves, correlation.values().next().value);
   const canaryJobs = written.moves[written.moves.length - 1]?.canaryJobs;
   if (canaryJobs !== undefined) {
@@ -287,119 +185,4 @@ async function applyToShard(
     }
   }
   return { outcomes, unpublished };
-}
-
-function keepBounded(
-  deps: ServiceDeps,
-  batchName: string,
-  slot: number,
-  merged: { outbox: PendingEvent[]; dropped: number },
-) {
-  if (merged.dropped > 0) {
-    deps.logger.error("job outbox full; oldest unpublished product events dropped", {
-      batchName,
-      slot,
-      dropped: merged.dropped,
-    });
-  }
-  return merged.outbox;
-}
-
-/**
- * Publishes the jobs' events (each job's in order). Once published, outboxes are emptied (a write only
- * for jobs that had one); when publishing fails, the events not yet kept go into their outboxes (a write
- * only on failure). Returns whether something stayed unpublished.
- */
-async function publishJobEvents(
-  deps: ServiceDeps,
-  batchName: string,
-  shard: number,
-  jobs: JobEvents[],
-): Promise<boolean> {
-  if (!deps.events || jobs.length === 0) return false;
-  const ordinalOf = (slot: number) => shard * SHARD_SIZE + slot;
-  try {
-    await deps.events.publish(
-      jobs.flatMap(({ slot, events }) =>
-        events.map((event) => jobEvent(fromPending(batchName, ordinalOf(slot), event))),
-      ),
-    );
-  } catch (error) {
-    deps.metrics?.count("ProductEventFailures");
-    const unkept = jobs.filter((job) => !job.kept);
-    deps.logger.warn("product events not published; kept for a retry", {
-      batchName,
-      shard,
-      jobs: jobs.length,
-      error,
-    });
-    if (unkept.length === 0) return true;
-    try {
-      await writeShard(
-        deps,
-        batchName,
-        shard,
-        unkept.map(({ slot, events }) => ({
-          slot,
-          change: (entry: JobEntry) => {
-            const merged = mergeOutbox(entry.outbox, events);
-            if (merged.outbox.length === (entry.outbox?.length ?? 0)) return undefined;
-            return { ...entry, v: entry.v + 1, outbox: keepBounded(deps, batchName, slot, merged) };
-          },
-        })),
-      );
-    } catch (writeError) {
-      // Neither published nor kept: the caller must fail so that its trigger (an SQS message) comes again.
-      deps.logger.error("product events neither published nor kept", { batchName, shard, error: writeError });
-    }
-    return true;
-  }
-  const kept = jobs.filter((job) => job.kept);
-  if (kept.length > 0) {
-    try {
-      await writeShard(
-        deps,
-        batchName,
-        shard,
-        kept.map(({ slot, events }) => ({
-          slot,
-          change: (entry: JobEntry) => withoutPublished(entry, Math.max(...events.map((e) => e.sequence))),
-        })),
-      );
-    } catch (error) {
-      // They stay in the outbox and are published again later: a repeat, which consumers drop.
-      deps.logger.warn("published events not cleared from the outbox", { batchName, shard, error });
-    }
-  }
-  return false;
-}
-
-/**
- * Tells the batch's tracker when these writes flipped the shard's phase (its first job left Waiting, or
- * its last job ended, or back). Never fails the job's change: what it misses, the reconciler repairs.
- */
-async function trackShardPhase(
-  deps: ServiceDeps,
-  batchName: string,
-  shard: number,
-  moves: Written["moves"],
-  correlationId: string | undefined,
-) {
-  if (moves.length === 0) return;
-  const first = moves[0]!;
-  const last = moves[moves.length - 1]!;
-  if (last.batchType === "job") return;
-  try {
-    await checkStopPolicy(deps, batchName, shard, first, last, correlationId ?? deps.correlationId);
-  } catch (error) {
-    deps.logger.error("stopPolicy check failed; the reconciler repeats it", { batchName, shard, error });
-  }
-  const before: Phase = phaseOf(first.before, first.size);
-  const after: Phase = phaseOf(last.after, last.size);
-  if (before === after) return;
-  try {
-    await onShardPhaseChange(deps, batchName, shard, after, correlationId ?? deps.correlationId);
-  } catch (error) {
-    deps.logger.error("batch status tracking failed; the reconciler repairs it", { batchName, shard, error });
-  }
 }

@@ -10,7 +10,14 @@ import {
 import type { JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { endCountsOf } from "../domain/stop-policy.js";
-import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from "../store/job-store.js";
+import {
+  type BatchRecord,
+  type BatchTracker,
+  type GroupRecord,
+  groupOfOrdinal,
+  SHARD_SIZE,
+  type ShardState,
+} from "../store/job-store.js";
 import { reconcileBatchStatus } from "./batch-status.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { reconcileCanary } from "./canary.js";
@@ -98,6 +105,7 @@ export async function reconcile(
   return report;
 }
 
+/** One batch's repair, step by step (each step below is one of the numbered ones of {@link reconcile}). */
 async function reconcileBatch(
   deps: ServiceDeps,
   name: string,
@@ -107,44 +115,12 @@ async function reconcileBatch(
   const batch = await deps.store.getBatch(name);
   if (!batch) return;
   const now = deps.now();
-  let groups = await deps.store.listGroups(name);
-  if (
-    batch.stopRequested === undefined &&
-    groups.some((group) => group.state === "pending" || group.state === "submitting") &&
-    now - batch.created > options.resumeAfterMs
-  ) {
-    await submitBatch(deps, batch.component, name);
-    groups = await deps.store.listGroups(name);
-    report.resumed++;
-  }
+  const groups = await resumeSubmission(deps, batch, options, report, now);
   // The tracker before the shards: a membership it lacks is then one the shards already had when read.
   const tracker = await deps.store.getTracker(name);
   const shards = await allShards(deps, batch);
-  await repairIndexes(deps, name, shards);
-  const eventsLeft = await publishOutboxes(deps, name, shards);
-  const summaries = await summariesOf(deps, batch);
-  await reconcileCanary(deps, batch, shards);
-  if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
-    // What the events path missed (a crash between a shard's write and the tracker's): judged on all shards.
-    await stopIfBreached(
-      deps,
-      name,
-      batch.stopPolicy,
-      batch.size,
-      endCountsOf(countsOf(summaries)),
-      undefined,
-    );
-  }
-  const statusPublished = await reconcileBatchStatus(deps, batch, summaries, tracker);
-  const open: { ordinal: number; entry: JobEntry; group: GroupRecord }[] = [];
-  for (const shard of shards) {
-    for (const [slot, entry] of shard.entries) {
-      if (isFinal(entry.status)) continue;
-      const ordinal = shard.index * SHARD_SIZE + slot;
-      const group = groupOfOrdinal(groups, ordinal);
-      if (group) open.push({ ordinal, entry, group });
-    }
-  }
+  const { eventsLeft, statusPublished } = await repairDerivedState(deps, batch, shards, tracker);
+  const open = openJobsOf(shards, groups);
   if (open.length === 0) {
     // Kept in the active index until every event of it is out, so this pass is what retries them.
     if (eventsLeft || !statusPublished) return;
@@ -158,12 +134,97 @@ async function reconcileBatch(
     await carryOutBatchStop(deps, batch);
     report.resumed++;
   }
+  const stale = await checkOpenJobs(deps, batch, open, options, report, now);
+  if (stale.length > 0) await observeStaleJobs(deps, batch, groups, stale, report, now);
+}
+
+interface OpenJob {
+  ordinal: number;
+  entry: JobEntry;
+  group: GroupRecord;
+}
+
+/** 1. A submission still pending or submitting long after creation is resumed; returns the groups as now. */
+async function resumeSubmission(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  options: ReconcileOptions,
+  report: ReconcileReport,
+  now: number,
+): Promise<GroupRecord[]> {
+  const groups = await deps.store.listGroups(batch.name);
+  if (
+    batch.stopRequested !== undefined ||
+    !groups.some((group) => group.state === "pending" || group.state === "submitting") ||
+    now - batch.created <= options.resumeAfterMs
+  )
+    return groups;
+  await submitBatch(deps, batch.component, batch.name);
+  report.resumed++;
+  return deps.store.listGroups(batch.name);
+}
+
+/**
+ * 4. What the events path derives and may have missed in a crash: the shards' indexes, the jobs'
+ * outboxes, the canary and stopPolicy decisions, the batch's status and its announcement.
+ */
+async function repairDerivedState(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  shards: readonly ShardState[],
+  tracker: BatchTracker | undefined,
+) {
+  await repairIndexes(deps, batch.name, shards);
+  const eventsLeft = await publishOutboxes(deps, batch.name, shards);
+  const summaries = await summariesOf(deps, batch);
+  await reconcileCanary(deps, batch, shards);
+  if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
+    // What the events path missed (a crash between a shard's write and the tracker's): judged on all shards.
+    await stopIfBreached(
+      deps,
+      batch.name,
+      batch.stopPolicy,
+      batch.size,
+      endCountsOf(countsOf(summaries)),
+      undefined,
+    );
+  }
+  const statusPublished = await reconcileBatchStatus(deps, batch, summaries, tracker);
+  return { eventsLeft, statusPublished };
+}
+
+/** The jobs not yet ended, with their groups. */
+function openJobsOf(shards: readonly ShardState[], groups: GroupRecord[]): OpenJob[] {
+  const open: OpenJob[] = [];
+  for (const shard of shards) {
+    for (const [slot, entry] of shard.entries) {
+      if (isFinal(entry.status)) continue;
+      const ordinal = shard.index * SHARD_SIZE + slot;
+      const group = groupOfOrdinal(groups, ordinal);
+      if (group) open.push({ ordinal, entry, group });
+    }
+  }
+  return open;
+}
+
+/**
+ * 2. Ends jobs past their deadline, and resumes new runs whose submitter's lease ended without them
+ * showing up in AWS Batch. Returns the AWS Batch ids of jobs with no news for a while (step 3).
+ */
+async function checkOpenJobs(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  open: OpenJob[],
+  options: ReconcileOptions,
+  report: ReconcileReport,
+  now: number,
+): Promise<string[]> {
   const stale: string[] = [];
   for (const job of open) {
     const context = { group: job.group, batchCreated: batch.created };
     const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
     if (isPastDeadline(job.entry, context, now)) {
-      await endPastDeadline(deps, name, job.ordinal, { ...context, currentBatchJobId: currentId });
+      await endPastDeadline(deps, batch.name, job.ordinal, { ...context, currentBatchJobId: currentId });
       report.deadlines++;
     } else if (
       job.entry.resubmitRequested !== undefined &&
@@ -172,7 +233,7 @@ async function reconcileBatch(
     ) {
       // The resubmitter's lease ended without the new run showing up: take the lease over, then resubmit
       // (asking Batch first whether the earlier attempt went through).
-      if (!(await resumeRequestedRun(deps, name, job.ordinal, job.entry, job.group))) continue;
+      if (!(await resumeRequestedRun(deps, batch.name, job.ordinal, job.entry, job.group))) continue;
       report.resumed++;
     } else if (
       currentId &&
@@ -181,7 +242,22 @@ async function reconcileBatch(
       stale.push(currentId);
     }
   }
-  if (stale.length === 0) return;
+  return stale;
+}
+
+/**
+ * 3. Asks AWS Batch about jobs with no news for a while (DescribeJobs) and applies each answer through
+ * the same decision as an event (lib/domain/job-machine.ts), then carries out what it asked for.
+ */
+async function observeStaleJobs(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  groups: GroupRecord[],
+  stale: string[],
+  report: ReconcileReport,
+  now: number,
+) {
+  const name = batch.name;
   const views = await deps.batch.describe(stale);
   report.described += views.length;
   for (const view of views) {
