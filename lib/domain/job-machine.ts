@@ -205,8 +205,10 @@ function stop(entry: JobEntry, context: JobContext, now: number): Decision {
  * waiting for its first event (late in AWS, or lost: then the reconciler asks Batch by this id). What
  * happened while SubmitJob was in flight is settled here: once a stop of the job or its batch is recorded,
  * or the job ended without Batch (a stop or deadline that knew no Batch job to end), or a later run
- * replaced this one, the run is terminated. A job still open is then marked stopped with this run counted
- * as started after the stop (its events end it Stopped, whatever it did).
+ * replaced this one, the run is terminated. A job still open that does not carry the stop yet (its batch
+ * was stopped) is marked stopped, with this run counted as started after the stop (its events end it
+ * Stopped, whatever it did). Once its id is recorded, a run counts as in Batch at a later stop: if it ends
+ * before the stop's terminate reaches it, it keeps that end, as a first run does.
  */
 function submitted(
   entry: JobEntry,
