@@ -1,5 +1,11 @@
 import type { EffectiveSpec } from "./effective-spec.js";
-import { applyObservation, finishWithoutBatch, type JobEntry, type Observation } from "./job-state.js";
+import {
+  applyObservation,
+  finishWithoutBatch,
+  type JobEntry,
+  type Observation,
+  stripUndefined,
+} from "./job-state.js";
 import {
   canReprioritize,
   isRepriorityCancel,
@@ -28,6 +34,8 @@ export interface JobContext {
   batchCreated?: number;
   /** The AWS Batch job the job's state comes from now (undefined while it is not in Batch). */
   currentBatchJobId?: string;
+  /** A stop of the job's whole batch is recorded (the batch's record). */
+  batchStopRequested?: boolean;
 }
 
 export type JobInput =
@@ -42,7 +50,9 @@ export type JobInput =
   /** A caller asked to run it again (it has ended). */
   | { kind: "restart" }
   /** A caller asked for another priority (it is waiting in Batch). */
-  | { kind: "reprioritize"; priority: number };
+  | { kind: "reprioritize"; priority: number }
+  /** SubmitJob answered for the scheduler's own run `run` of the job: the run is Batch job `batchJobId`. */
+  | { kind: "submitted"; run: number; batchJobId: string };
 
 export type Effect =
   /** Submit the job again as run `run` (a plain Batch job for its ordinal) with `attempts` Batch attempts. */
@@ -144,6 +154,8 @@ function decideChange(entry: JobEntry, input: JobInput, context: JobContext, now
         effects: [{ kind: "submitRun", run: next.run, attempts, ...withPriority(next) }],
       };
     }
+    case "submitted":
+      return submitted(entry, input.run, input.batchJobId, context, now);
     case "reprioritize": {
       if (!canReprioritize(entry) || entry.stopRequested !== undefined || !context.currentBatchJobId)
         return { effects: [] };
@@ -185,6 +197,53 @@ function stop(entry: JobEntry, context: JobContext, now: number): Decision {
     };
   }
   return { next: finishWithoutBatch(asked ?? entry, "Stopped", now, "Job was stopped"), effects: [] };
+}
+
+/**
+ * A run the scheduler submitted itself (a retry, a restart, a priority change): its Batch job id goes onto
+ * the job as soon as SubmitJob answers, so that a stop from then on terminates it directly instead of
+ * waiting for its first event (late in AWS, or lost: then the reconciler asks Batch by this id). What
+ * happened while SubmitJob was in flight is settled here: once a stop of the job or its batch is recorded,
+ * or the job ended without Batch (a stop or deadline that knew no Batch job to end), or a later run
+ * replaced this one, the run is terminated. A job still open that does not carry the stop yet (its batch
+ * was stopped) is marked stopped, with this run counted as started after the stop (its events end it
+ * Stopped, whatever it did). Once its id is recorded, a run counts as in Batch at a later stop: if it ends
+ * before the stop's terminate reaches it, it keeps that end, as a first run does.
+ */
+function submitted(
+  entry: JobEntry,
+  run: number,
+  batchJobId: string,
+  context: JobContext,
+  now: number,
+): Decision {
+  // A later run was decided meanwhile (possible only once this one's job ended without Batch: a restart
+  // after a stop); nothing follows this run any more. An earlier run: not this submission's business.
+  if (entry.run !== run)
+    return entry.run > run
+      ? { effects: [{ kind: "terminate", batchJobId, reason: STOP_REASON }] }
+      : { effects: [] };
+  const stopped = entry.stopRequested !== undefined || context.batchStopRequested === true;
+  if (isFinal(entry.status)) {
+    // Its own events ended it already (nothing to do), or a stop or deadline ended it while SubmitJob was
+    // in flight and knew no Batch job to end.
+    if (entry.batchJobId === batchJobId && !stopped) return { effects: [] };
+    const reason = entry.status === "DeadlineExceeded" ? DEADLINE_REASON : STOP_REASON;
+    return { effects: [{ kind: "terminate", batchJobId, reason }] };
+  }
+  const known = entry.batchJobId === batchJobId && entry.resubmitRequested === undefined;
+  const recorded: JobEntry = known
+    ? entry
+    : { ...entry, v: entry.v + 1, batchJobId, resubmitRequested: undefined, updated: now };
+  if (!stopped) return known ? { effects: [] } : { next: stripUndefined(recorded), effects: [] };
+  const marked: JobEntry =
+    entry.stopRequested !== undefined
+      ? recorded
+      : { ...recorded, v: entry.v + 1, stopRequested: now, stopRun: run - 1, updated: now };
+  return {
+    ...(marked === entry ? {} : { next: stripUndefined(marked) }),
+    effects: [{ kind: "terminate", batchJobId, reason: STOP_REASON }],
+  };
 }
 
 /**

@@ -233,7 +233,12 @@ export function applyObservation(
   return stripUndefined(next);
 }
 
-/** A final status set by the scheduler itself (stop or deadline before any Batch job ran). */
+/**
+ * A final status set by the scheduler itself (stop or deadline before any Batch job ran). A new run
+ * still being submitted is no longer wanted: `resubmitRequested` goes (else the job could never be
+ * restarted: "a new run of it is already being submitted"), and the submitter, once SubmitJob answers,
+ * finds the job ended and terminates what it submitted (lib/service/resubmit.ts).
+ */
 export function finishWithoutBatch(
   entry: JobEntry,
   status: "Stopped" | "DeadlineExceeded" | "Failed",
@@ -242,6 +247,7 @@ export function finishWithoutBatch(
 ): JobEntry {
   return stripUndefined({
     ...entry,
+    resubmitRequested: undefined,
     v: entry.v + 1,
     status,
     progress: progressOf(entry.run, "FAILED", 0),

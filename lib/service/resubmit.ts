@@ -1,7 +1,8 @@
+import { type Decision, decide } from "../domain/job-machine.js";
 import { finishWithoutBatch, type JobEntry } from "../domain/job-state.js";
 import { componentOfBatch } from "../domain/names.js";
 import { nextRunAttempts } from "../domain/retry.js";
-import { isFinal, STOP_REASON } from "../domain/status.js";
+import { isFinal } from "../domain/status.js";
 import { type GroupRecord, shardOf } from "../store/job-store.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
@@ -30,7 +31,8 @@ export interface RunRequest {
  * name and run first, so a resubmission never starts twice.
  *
  * A stop wins (lib/domain/job-machine.ts): a run is not submitted once a stop of the job or its batch is
- * recorded, and one whose SubmitJob raced a stop is terminated as soon as the SubmitJob answers.
+ * recorded; once SubmitJob answers, the run's Batch job id is recorded on the job (a stop from then on
+ * terminates it directly), and a run whose SubmitJob raced a stop is terminated at once.
  */
 export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise<string | undefined> {
   const { batchName, ordinal, run, attempts, group, leaseFrom, checkFirst, priority } = request;
@@ -59,7 +61,7 @@ export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise
   const { batchJobId } = submitted;
   if (!submitted.adopted)
     deps.logger.info("job resubmitted", { batchName, ordinal, run, attempts, batchJobId });
-  await stopIfStoppedMeanwhile(deps, batchName, ordinal, run, batchJobId);
+  await recordSubmitted(deps, batchName, ordinal, run, batchJobId);
   return batchJobId;
 }
 
@@ -87,30 +89,35 @@ async function stopUnsubmittedRun(deps: ServiceDeps, batchName: string, ordinal:
 }
 
 /**
- * After SubmitJob answered: if a stop of the job or its batch was recorded meanwhile, the run just
- * submitted is terminated now (before it can start, in AWS: SubmitJob to a container start takes
- * seconds) and the job is marked stopped, so its events end it Stopped.
+ * After SubmitJob answered: the run's Batch job id goes onto the job at once (one conditional write), so
+ * that from now on a stop (or a deadline, or a priority change) reaches it directly rather than through
+ * its first event, which comes later (EventBridge to SQS to Lambda takes seconds in AWS, time enough for
+ * a free compute environment to start the job) or never (then the reconciler asks Batch by this id).
+ *
+ * The same conditional write sees what happened while SubmitJob was in flight: a stop of the job or of
+ * its batch, a stop or deadline that found no Batch job to end and ended the job at once, or a later run
+ * (a restart after such a stop). Then the run just submitted is terminated now, before it can start (in
+ * AWS, SubmitJob to a container start takes seconds), and a job still open is marked stopped, so that
+ * its events end it Stopped.
  */
-async function stopIfStoppedMeanwhile(
+async function recordSubmitted(
   deps: ServiceDeps,
   batchName: string,
   ordinal: number,
   run: number,
   batchJobId: string,
 ) {
-  const [batch, entry] = await Promise.all([
-    deps.store.getBatch(batchName),
-    entryOf(deps, batchName, ordinal),
-  ]);
-  const stopped = batch?.stopRequested !== undefined || entry?.stopRequested !== undefined;
-  if (!stopped || !entry || entry.run !== run) return;
-  await deps.batch.terminate(batchJobId, STOP_REASON);
-  await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
-    current.run !== run || current.stopRequested !== undefined
-      ? undefined
-      : { ...current, v: current.v + 1, stopRequested: deps.now(), stopRun: run - 1, updated: deps.now() },
-  );
-  deps.logger.info("run submitted while a stop was recorded; terminated", {
+  const batch = await deps.store.getBatch(batchName);
+  const context = { batchStopRequested: batch?.stopRequested !== undefined };
+  let decision: Decision | undefined;
+  await writeEntryWithRetry(deps, batchName, ordinal, (current) => {
+    decision = decide(current, { kind: "submitted", run, batchJobId }, context, deps.now());
+    return decision.next;
+  });
+  const ended = decision?.effects.find((effect) => effect.kind === "terminate");
+  if (!ended) return;
+  await deps.batch.terminate(ended.batchJobId, ended.reason);
+  deps.logger.info("run submitted while its job was stopped or ended; terminated", {
     batchName,
     ordinal,
     run,

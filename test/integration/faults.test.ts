@@ -283,9 +283,16 @@ describe("stops racing new runs, with every fault on", () => {
       "every stopped job to end",
     );
     for (const job of finals) {
-      expect({ name: job.name, status: job.status }).toEqual({ name: job.name, status: "Stopped" });
       // Times are whole seconds: a start in a later second than the stop's answer is a run after the stop.
       const stoppedSecond = Math.floor(stops.get(job.name)! / 1000) * 1000;
+      // A run that had already succeeded in Batch when the stop came keeps its end (job-machine.ts: "a run
+      // already in Batch at the stop keeps the end it reached first"). With its events delayed or dropped,
+      // the scheduler did not know yet and answered the stop with 200; seen under load (a sleeper started
+      // while the loop above was still stopping the others). Its end then lies at or before the stop's answer.
+      const endedBeforeStop =
+        job.status === "Succeeded" && job.ended !== null && Date.parse(job.ended) <= stoppedSecond;
+      if (!endedBeforeStop)
+        expect({ name: job.name, status: job.status }).toEqual({ name: job.name, status: "Stopped" });
       const late = job.podStatuses.filter(
         (pod) => pod.startTime !== null && Date.parse(pod.startTime) > stoppedSecond,
       );

@@ -169,6 +169,54 @@ describe("decide: a stop wins over every new run", () => {
     expect(succeeded.next?.status).toBe("Stopped");
   });
 
+  describe("a run the scheduler submitted itself, once SubmitJob answers", () => {
+    const restarted = { ...newEntry(), v: 4, run: 2, batchJobId: "old:3", resubmitRequested: 40 };
+    const submitted = (entry: JobEntry, extra: JobContext = {}) =>
+      decide(entry, { kind: "submitted", run: 2, batchJobId: "run2" }, { ...context, ...extra }, 45);
+    const terminate = { kind: "terminate", batchJobId: "run2", reason: STOP_REASON };
+
+    it("is recorded on the job at once, so that a stop right after terminates it directly", () => {
+      const recorded = submitted(restarted);
+      expect(recorded.effects).toEqual([]);
+      expect(recorded.next).toMatchObject({ v: 5, batchJobId: "run2", status: "Waiting", updated: 45 });
+      expect(recorded.next?.resubmitRequested).toBeUndefined();
+      const group = { state: "submitted", batchJobId: "old", offset: 0, size: 10 };
+      const currentId = currentBatchJobId(group, 3, recorded.next!);
+      expect(currentId).toBe("run2");
+      expect(stopped(recorded.next!, currentId)).toMatchObject({
+        next: { status: "Waiting", stopRequested: 50, stopRun: 2 },
+        effects: [terminate],
+      });
+      // Its first event came before SubmitJob's answer was handled: nothing left to record.
+      const seenFirst = run(restarted, seen("RUNNABLE", { run: 2, batchJobId: "run2" }));
+      expect(submitted(seenFirst)).toEqual({ effects: [] });
+    });
+
+    it("a stop that came while SubmitJob was in flight ended the job at once: the run is terminated", () => {
+      const stop = stopped(restarted).next!;
+      expect(stop).toMatchObject({ status: "Stopped", stopRun: 1 });
+      // No run is being submitted any more: the job can be restarted again.
+      expect(stop.resubmitRequested).toBeUndefined();
+      expect(decide(stop, { kind: "restart" }, context, 46).refusal).toBeUndefined();
+      expect(submitted(stop)).toEqual({ effects: [terminate] });
+      // Restarted again before this answer: the superseded run is terminated too.
+      const again = decide(stop, { kind: "restart" }, context, 46).next!;
+      expect(submitted(again)).toEqual({ effects: [terminate] });
+    });
+
+    it("a deadline that ended the job meanwhile terminates the run with the deadline's reason", () => {
+      const late = decide(restarted, { kind: "deadline" }, context, 44).next!;
+      expect(late.status).toBe("DeadlineExceeded");
+      expect(submitted(late).effects).toEqual([{ ...terminate, reason: DEADLINE_REASON }]);
+    });
+
+    it("a stop of the batch recorded meanwhile marks the job and terminates the run", () => {
+      const decision = submitted(restarted, { batchStopRequested: true });
+      expect(decision.next).toMatchObject({ batchJobId: "run2", stopRequested: 45, stopRun: 1, v: 5 });
+      expect(decision.effects).toEqual([terminate]);
+    });
+  });
+
   it("a run already in Batch at the stop keeps the end it reached first", () => {
     const stop = stopped(newEntry(), "parent:3").next!;
     const done = decide(
