@@ -7,6 +7,7 @@ import {
   isPastDeadline,
   type JobContext,
 } from "../domain/job-machine.js";
+import { heldByDependencies } from "../domain/dependencies.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { endCountsOf } from "../domain/stop-policy.js";
@@ -14,6 +15,7 @@ import { type GroupRecord, groupOfOrdinal, SHARD_SIZE, type ShardState } from ".
 import { reconcileBatchStatus } from "./batch-status.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { reconcileCanary } from "./canary.js";
+import { reconcileDependencies } from "./dependencies.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
@@ -124,6 +126,7 @@ async function reconcileBatch(
   const eventsLeft = await publishOutboxes(deps, name, shards);
   const summaries = await summariesOf(deps, batch);
   await reconcileCanary(deps, batch, shards);
+  await reconcileDependencies(deps, batch, groups, shards);
   if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
     // What the events path missed (a crash between a shard's write and the tracker's): judged on all shards.
     await stopIfBreached(
@@ -160,6 +163,8 @@ async function reconcileBatch(
   }
   const stale: string[] = [];
   for (const job of open) {
+    // Held by its dependencies: its time limit starts when it is submitted, not while it waits.
+    if (heldByDependencies(batch, job.entry)) continue;
     const context = { group: job.group, batchCreated: batch.created };
     const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
     if (isPastDeadline(job.entry, context, now)) {
