@@ -285,7 +285,8 @@ export const batchScheduleDescriptionSchema = z
       context.addIssue({
         code: "custom",
         path: ["canary"],
-        message: "cannot be combined with an elementwise dependsOn (its jobs start one by one, not canary first)",
+        message:
+          "cannot be combined with an elementwise dependsOn (its jobs start one by one, not canary first)",
       });
     }
     if (batch.canary && canaryJobsOf(batch.canary, size) >= size) {

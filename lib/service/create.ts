@@ -35,8 +35,12 @@ export const CREATE_RESPONSE_MAX_JOBS = 1000;
 
 const DAY_MS = 86_400_000;
 
-const specFields = ({ payload: _p, jobId: _j, dependsOn: _d, ...spec }: JobScheduleDescription): JobSpecInput =>
-  spec;
+const specFields = ({
+  payload: _p,
+  jobId: _j,
+  dependsOn: _d,
+  ...spec
+}: JobScheduleDescription): JobSpecInput => spec;
 
 /** Effective specs, computed once per distinct description (100,000 identical jobs cost one merge). */
 function specsOf(
@@ -227,8 +231,7 @@ async function recordBatch(
     spec: group.spec,
     // After a canary: held until every canary job succeeded (lib/service/canary.ts); with dependencies,
     // all held until they are met (lib/service/dependencies.ts).
-    state:
-      (options.canary && group.offset >= options.canary.jobs) || options.dependsOn ? "held" : "pending",
+    state: (options.canary && group.offset >= options.canary.jobs) || options.dependsOn ? "held" : "pending",
     run: 1,
   }));
   const jobIds = order.map((position) => jobs[position]!.jobId);

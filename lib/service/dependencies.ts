@@ -29,7 +29,12 @@ import {
   shardOf,
 } from "../store/job-store.js";
 import { runConcurrently } from "./concurrency.js";
-import { dependentNames, judgeDependent, onDependencyEnded, outcomeOfDependency } from "./dependency-check.js";
+import {
+  dependentNames,
+  judgeDependent,
+  onDependencyEnded,
+  outcomeOfDependency,
+} from "./dependency-check.js";
 import type { ServiceDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { submitRun } from "./resubmit.js";
@@ -172,7 +177,8 @@ export async function releaseDependent(
   return Promise.all(
     groups.map(async (group) => {
       if (group.state !== "held") return group;
-      if (batch.canary && batch.canaryReleased === undefined && group.offset >= batch.canary.jobs) return group;
+      if (batch.canary && batch.canaryReleased === undefined && group.offset >= batch.canary.jobs)
+        return group;
       const pending: GroupRecord = { ...group, state: "pending" };
       return (await deps.store.updateGroup(pending, "held")) ? pending : group;
     }),
@@ -289,9 +295,7 @@ export async function onJobsEnded(
         if (!records.has(name)) records.set(name, await deps.store.getBatch(name));
         const dependent = records.get(name);
         const dependsOn = dependent?.dependsOn ?? [];
-        if (
-          dependsOn.some((d) => !d.elementwise && d.batchName === batchName && d.ordinal === job.ordinal)
-        ) {
+        if (dependsOn.some((d) => !d.elementwise && d.batchName === batchName && d.ordinal === job.ordinal)) {
           await judgeDependent(deps, name, { handOver: true, correlationId });
         }
         if (dependent && dependsOn.some((d) => d.elementwise && d.batchName === batchName)) {

@@ -1,4 +1,5 @@
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
+import { heldByDependencies } from "../domain/dependencies.js";
 import {
   currentBatchJobId,
   type Decision,
@@ -7,7 +8,6 @@ import {
   isPastDeadline,
   type JobContext,
 } from "../domain/job-machine.js";
-import { heldByDependencies } from "../domain/dependencies.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { isFinal } from "../domain/status.js";
 import { endCountsOf } from "../domain/stop-policy.js";

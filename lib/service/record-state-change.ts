@@ -5,8 +5,8 @@ import { decide, type Effect } from "../domain/job-machine.js";
 import type { JobEntry, Observation } from "../domain/job-state.js";
 import { progressOf } from "../domain/status.js";
 import { groupOfOrdinal, shardOf } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
 import { onJobsEnded } from "./dependencies.js";
+import type { ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { type EntryOutcome, updateShard } from "./entries.js";
 

@@ -2,8 +2,8 @@ import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/subm
 import type { GroupRecord } from "../store/job-store.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
-import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { releaseDependent } from "./dependencies.js";
+import { componentSettings, DEFAULT_SUBMIT_LEASE_MS, leaseDeadline, type ServiceDeps } from "./deps.js";
 import { finishGroupJobs } from "./finish-group.js";
 import { ensureParallelResource } from "./max-parallel.js";
 import { submitRestartedRuns } from "./rerun.js";
