@@ -312,6 +312,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     deps.localEntrypoints = localEntrypoints;
+    // Projects' maxRunningJobs: their consumable resources, as cdk/ creates them (constructs/project-limits.ts).
+    for (const project of runtime.projects) {
+      if (project.consumableResource && project.maxRunningJobs)
+        await deps.batch.createConsumableResource(project.consumableResource, project.maxRunningJobs);
+    }
     // The product bus and the webhook notifier, in-process (EventBridge → SQS → notifier in AWS).
     const bus = new LocalProductBus(
       { events: join(dataDir, "product-events.ndjson"), dead: join(dataDir, "notifications-dead.ndjson") },
