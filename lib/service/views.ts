@@ -215,7 +215,9 @@ export function batchStatusView(
   if (batch.maxParallel !== undefined) view.maxParallel = batch.maxParallel;
   if (batch.canary !== undefined) view.canary = { ...batch.canary, passed: rfc3339(batch.canaryReleased) };
   Object.assign(view, dependencyFieldsOf(batch));
-  if (batch.dependencyUnmet !== undefined) view.message = batch.dependencyUnmet;
+  // Kept after a restart (so the dependencies are not judged again), shown only while it is the stop.
+  if (batch.dependencyUnmet !== undefined && batch.stopRequested !== undefined)
+    view.message = batch.dependencyUnmet;
   else if (batch.dependsOn && batch.dependenciesMet === undefined && status === "Waiting")
     view.statusReason = dependencyWaitReason(batch.dependsOn, false);
   return view;

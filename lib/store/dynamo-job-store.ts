@@ -623,7 +623,7 @@ export class DynamoJobStore implements JobStore {
         TableName: this.tableName,
         Key: { pk: batchPk(batch.name), sk: RECORD_KEY },
         UpdateExpression:
-          "SET gsi2pk = :active, gsi2sk = :sk, restarted = :at REMOVE stopRequested, stopReason, dependencyUnmet",
+          "SET gsi2pk = :active, gsi2sk = :sk, restarted = :at REMOVE stopRequested, stopReason",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: {
           ":at": at,

@@ -61,7 +61,10 @@ export interface BatchRecord {
   dependsOn?: Dependency[];
   /** When every dependency on a whole batch or job was met (elementwise ones are then judged job by job). */
   dependenciesMet?: number;
-  /** A dependency that can no longer be met: the batch was stopped with this message (it ends Stopped). */
+  /**
+   * A dependency that can no longer be met: the batch was stopped with this message (it ends Stopped).
+   * Kept when the batch is restarted, which runs it whatever its dependencies are.
+   */
   dependencyUnmet?: string;
   /**
    * Marks of the jobs and batches that wait for this one: a dependent's name, or `<name>@<ordinal|*>`

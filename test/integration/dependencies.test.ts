@@ -17,7 +17,7 @@ const isDropped = (record: { body: string }) => {
 beforeAll(async () => {
   stack = await startTestStack({
     reconcileEveryMs: 0,
-    batch: { maxConcurrentJobs: 4 },
+    batch: { maxConcurrentJobs: 8 },
     wrapEventHandler: (handler) => (event) => {
       const records = (event as { Records?: { body: string }[] }).Records;
       return handler(records ? { Records: records.filter((record) => !isDropped(record)) } : event);
@@ -49,7 +49,8 @@ async function finalBatch(name: string, timeoutMs = 30_000) {
 
 const time = (text: string | null | undefined) => Date.parse(String(text));
 
-describe("dependsOn between batches", () => {
+// Independent of each other (own batches), so run side by side to keep the file short.
+describe.concurrent("dependsOn between batches", () => {
   it("B dependsOn A succeeded waits, shows why, and starts only after A ended Succeeded", async () => {
     const a = await create<BatchStatus>("/api/v1/batches", {
       jobScheduleDescriptions: [{ payload: '{"sleepSeconds": 0.6}' }, { payload: '{"sleepSeconds": 0.3}' }],
@@ -96,6 +97,15 @@ describe("dependsOn between batches", () => {
       expect(job.message).toContain(a.name);
     }
     expect((await finalJob(stack, cleanup.name)).status).toBe("Succeeded");
+    // A restart runs it all the same, and the reconciler does not judge it again.
+    expect((await stack.api("POST", `/api/v1/batches/${b.name}/restart`)).status).toBe(200);
+    await reconcile(stack.deps, { ...DEFAULT_RECONCILE_OPTIONS, staleAfterMs: 0 });
+    await eventually(
+      async () =>
+        (await stack.api<BatchStatus>("GET", `/api/v1/batches/${b.name}`)).body.status === "Succeeded",
+      20_000,
+      "the restarted B to succeed",
+    );
   });
 
   it("a dependency that already ended is judged at creation: ended is met by a failure", async () => {
@@ -121,11 +131,11 @@ describe("dependsOn between batches", () => {
   });
 
   it("elementwise: job i of B starts only after job i of A ended, not after all of A", async () => {
-    // Job 0 of A is quick, job 1 slow: job 0 of B must run while job 1 of A still runs.
+    // Job 0 of A is quick; job 1 runs until it is stopped; job 2 fails.
     const a = await create<BatchStatus>("/api/v1/batches", {
       jobScheduleDescriptions: [
         { payload: '{"sleepSeconds": 0.2}' },
-        { payload: '{"sleepSeconds": 2}' },
+        { payload: '{"sleepSeconds": 60}' },
         { payload: '{"exitCode": 4}' },
       ],
     });
@@ -133,31 +143,35 @@ describe("dependsOn between batches", () => {
       dependsOn: [{ name: a.name, elementwise: true }],
       jobScheduleDescriptions: [{ jobId: "b0" }, { jobId: "b1" }, { jobId: "b2" }],
     });
-    expect(b.jobStatuses[1]!.statusReason).toContain(`job ${a.jobStatuses[1]!.name} (elementwise`);
-    // Job 0 of B ends while job 1 of A still runs.
-    const jobPath = (batch: BatchStatus, i: number) =>
-      `/api/v1/batches/${batch.name}/jobs/${batch.jobStatuses[i]!.name}`;
-    await eventually(
-      async () => (await stack.api<JobStatus>("GET", jobPath(b, 0))).body.status === "Succeeded",
-      10_000,
+    const [a0, a1, a2] = a.jobStatuses.map((job) => job.name) as [string, string, string];
+    const [b0, b1, b2] = b.jobStatuses.map((job) => job.name) as [string, string, string];
+    expect(b.jobStatuses[1]!.statusReason).toContain(`job ${a1} (elementwise`);
+    const job = async (batch: string, name: string | undefined) =>
+      (await stack.api<JobStatus>("GET", `/api/v1/batches/${batch}/jobs/${name}`)).body;
+    // Job 0 of B runs and ends while job 1 of A still runs, and job 1 of B still waits for it.
+    const doneB0 = await eventually(
+      async () => {
+        const view = await job(b.name, b0);
+        return view.status === "Succeeded" ? view : undefined;
+      },
+      20_000,
       "job 0 of B to succeed",
     );
-    expect((await stack.api<JobStatus>("GET", jobPath(a, 1))).body.status).toBe("Running");
-    expect((await stack.api<JobStatus>("GET", jobPath(b, 1))).body.status).toBe("Waiting");
-    const doneA = await finalBatch(a.name);
+    expect(time(doneB0.started)).toBeGreaterThanOrEqual(time((await job(a.name, a0)).ended));
+    expect((await job(a.name, a1)).status).toBe("Running");
+    const waiting = await job(b.name, b1);
+    expect(waiting.status).toBe("Waiting");
+    expect(waiting.statusReason).toBe(
+      `waiting for job ${a1} (elementwise, of batch ${a.name}) to succeed (dependsOn)`,
+    );
+    // Job 1 of A is stopped, job 2 failed: their partners never run and name them.
+    expect((await stack.api("POST", `/api/v1/batches/${a.name}/jobs/${a1}/stop`)).status).toBe(200);
     const doneB = await finalBatch(b.name);
-    const jobOf = (batch: BatchStatus, i: number) => {
-      const names = (batch.name === a.name ? a : b).jobStatuses.map((job) => job.name);
-      return batch.jobStatuses.find((job) => job.name === names[i])!;
-    };
-    for (const i of [0, 1]) {
-      expect(jobOf(doneB, i).status).toBe("Succeeded");
-      expect(time(jobOf(doneB, i).started)).toBeGreaterThanOrEqual(time(jobOf(doneA, i).ended));
-    }
-    // Job 2 of A failed: job 2 of B never ran and names its partner.
-    expect(jobOf(doneB, 2).status).toBe("Stopped");
-    expect(jobOf(doneB, 2).podStatuses).toEqual([]);
-    expect(jobOf(doneB, 2).message).toContain(`job ${jobOf(doneA, 2).name} (elementwise`);
+    const byName = new Map(doneB.jobStatuses.map((view) => [view.name, view]));
+    expect(byName.get(b1)).toMatchObject({ status: "Stopped", podStatuses: [] });
+    expect(byName.get(b1)!.message).toContain(`job ${a1} (elementwise, of batch ${a.name}) was stopped`);
+    expect(byName.get(b2)).toMatchObject({ status: "Stopped", podStatuses: [] });
+    expect(byName.get(b2)!.message).toContain(`job ${a2} (elementwise, of batch ${a.name}) ended Failed`);
     expect(doneB.status).toBe("Stopped");
   });
 });
