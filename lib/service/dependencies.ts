@@ -300,7 +300,7 @@ export async function onJobsEnded(
         }
         if (dependent && dependsOn.some((d) => d.elementwise && d.batchName === batchName)) {
           if (!groups.has(name)) groups.set(name, await deps.store.listGroups(name));
-          await judgeJob(deps, dependent, job.ordinal, groups.get(name)!);
+          await judgeJob(deps, dependent, job.ordinal, groups.get(name)!, { batchName, status: job.status });
         }
       } catch (error) {
         deps.logger.error("dependent not judged; the reconciler repeats it", {
@@ -313,15 +313,28 @@ export async function onJobsEnded(
   }
 }
 
-/** One job of an elementwise dependent, judged from job `ordinal` of each elementwise dependency. */
-async function judgeJob(deps: ServiceDeps, batch: BatchRecord, ordinal: number, groups: GroupRecord[]) {
+/**
+ * One job of an elementwise dependent, judged from job `ordinal` of each elementwise dependency (the one
+ * that just ended is known, so only others are read).
+ */
+async function judgeJob(
+  deps: ServiceDeps,
+  batch: BatchRecord,
+  ordinal: number,
+  groups: GroupRecord[],
+  ended: { batchName: string; status: string },
+) {
   if (batch.dependenciesMet === undefined || batch.stopRequested !== undefined) return;
   const { shard, slot } = shardOf(ordinal);
   const entry = (await deps.store.getEntries(batch.name, shard, [slot])).get(slot);
   if (!entry || !heldByDependencies(batch, entry)) return;
   const elementwise = elementwiseDependencies(batch.dependsOn ?? []);
   const outcomes = await Promise.all(
-    elementwise.map((dependency) => outcomeOfDependency(deps, dependency, ordinal)),
+    elementwise.map((dependency) =>
+      dependency.batchName === ended.batchName
+        ? outcomeOf(ended.status, true)
+        : outcomeOfDependency(deps, dependency, ordinal),
+    ),
   );
   await carryOutForJob(deps, batch, ordinal, judge(elementwise, outcomes, ordinal), groups);
 }
