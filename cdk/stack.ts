@@ -15,6 +15,7 @@ import { Network } from "./constructs/network.js";
 import { Notifications } from "./constructs/notifications.js";
 import { Operations } from "./constructs/operations.js";
 import { PayloadBucket } from "./constructs/payload-bucket.js";
+import { ProjectLimits } from "./constructs/project-limits.js";
 import { Reconciler } from "./constructs/reconciler.js";
 import { StateChangeIngest } from "./constructs/state-change-ingest.js";
 import { checkLambdaEnvironments } from "./environment-size.js";
@@ -51,10 +52,12 @@ export class JobSchedulerStack extends Stack {
       shareIdentifiers: config.spec.jobs.map((job) => job.name),
       projects: config.projects,
     });
+    const projectLimits = new ProjectLimits(this, "ProjectLimits", { app, projects: config.projects });
     const jobs = new JobDefinitions(this, "Jobs", {
       config,
       payloads,
       queueArns: compute.queueArns,
+      consumableResourceArns: projectLimits.resourceArns,
       hostSecurityGroup: network.batchSecurityGroup,
     });
 

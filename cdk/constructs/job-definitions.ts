@@ -63,6 +63,8 @@ export interface JobDefinitionsProps {
   readonly queueArns: string[];
   /** Security group of the Batch hosts: EFS mount targets admit NFS from it (required with EFS volumes). */
   readonly hostSecurityGroup?: ec2.ISecurityGroup;
+  /** Consumable resources the stack created that jobs name at SubmitJob (projects' maxRunningJobs). */
+  readonly consumableResourceArns?: string[];
 }
 
 /** NFS, which EFS mount targets serve (https://docs.aws.amazon.com/efs/latest/ug/network-access.html). */
@@ -119,6 +121,7 @@ export class JobDefinitions extends Construct {
   public readonly logGroup: logs.LogGroup;
   private readonly definitionNames: string[];
   private readonly queueArns: string[];
+  private readonly consumableResourceArns: string[];
 
   constructor(scope: Construct, id: string, props: JobDefinitionsProps) {
     super(scope, id);
@@ -126,6 +129,7 @@ export class JobDefinitions extends Construct {
     const app = config.metadata.name;
     const stack = Stack.of(this);
     this.queueArns = props.queueArns;
+    this.consumableResourceArns = props.consumableResourceArns ?? [];
 
     this.logGroup = new logs.LogGroup(this, "JobLogs", {
       retention: retentionAtLeast(Math.max(...config.spec.jobs.map((job) => job.retention.maxAgeDays))),
@@ -403,7 +407,12 @@ export class JobDefinitions extends Construct {
       });
       allow(grantee, {
         actions: ["batch:SubmitJob"],
-        resources: [...this.queueArns, ...this.definitionArns(), parallelResources],
+        resources: [
+          ...this.queueArns,
+          ...this.definitionArns(),
+          parallelResources,
+          ...this.consumableResourceArns,
+        ],
         wildcardReason:
           "Job definition revisions are registered at run time when a request names another image tag.",
       });

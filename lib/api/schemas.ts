@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { canaryJobsOf, MAX_CANARY_JOBS } from "../domain/canary.js";
+import { DEPENDENCY_CONDITIONS, MAX_DEPENDENCIES } from "../domain/dependencies.js";
 import { isQuantity, parseQuantity } from "../domain/quantity.js";
 import { JOB_STATUSES } from "../domain/status.js";
 
@@ -170,11 +171,38 @@ const payload = z
   })
   .meta({ description: "Mounted as the file `payload` in the job component's payload.path" });
 
+/** Beyond Radix: one thing a job or batch waits for (lib/domain/dependencies.ts). */
+export const dependencySchema = z
+  .strictObject({
+    name: z.string().min(1).max(256).meta({
+      description:
+        "An existing job or batch of this deployment (any job component): a batch name, a single job's name, or the name of one job of a batch",
+    }),
+    condition: z.enum(DEPENDENCY_CONDITIONS).optional().meta({
+      description:
+        "succeeded (default; Slurm afterok): it must end Succeeded. failed (afternotok): Failed or DeadlineExceeded. ended (afterany): either. A dependency that is stopped or deleted meets none, and the dependent ends Stopped",
+    }),
+    elementwise: z.boolean().optional().meta({
+      description:
+        "For a batch that depends on a batch of the same size: job i waits only for job i (AWS Batch N_TO_N), instead of the whole batch",
+    }),
+  })
+  .meta({ id: "Dependency" });
+
+const dependsOnSchema = z
+  .array(dependencySchema)
+  .min(1)
+  .max(MAX_DEPENDENCIES)
+  .meta({
+    description: `Beyond Radix (Slurm --dependency): what this waits for, at most ${MAX_DEPENDENCIES}. It stays Waiting (statusReason says for what) and is submitted when every condition is met; when one can no longer be met it ends Stopped with a message naming it. Only existing jobs and batches can be named, so there are no cycles.`,
+  });
+
 export const jobScheduleDescriptionSchema = z
   .object({
     ...componentConfigShape,
     payload: payload.optional(),
     jobId: z.string().max(256).optional(),
+    dependsOn: dependsOnSchema.optional(),
   })
   .meta({ id: "JobScheduleDescription" });
 
@@ -240,9 +268,27 @@ export const batchScheduleDescriptionSchema = z
       description:
         "Beyond Radix (Slurm --array=…%N, Google Batch parallelism): at most this many of the batch's jobs run at once; the rest wait (Waiting, with a statusReason). An AWS Batch consumable resource of this quantity, created for the batch and deleted when it ends.",
     }),
+    dependsOn: dependsOnSchema.optional(),
   })
   .superRefine((batch, context) => {
     const size = batch.jobScheduleDescriptions.length;
+    const perJob = batch.jobScheduleDescriptions.findIndex((job) => job.dependsOn !== undefined);
+    if (perJob >= 0) {
+      context.addIssue({
+        code: "custom",
+        path: ["jobScheduleDescriptions", perJob, "dependsOn"],
+        message:
+          "a batch's jobs wait for what the batch waits for: set dependsOn on the batch (with elementwise: true for job i to wait for job i of another batch)",
+      });
+    }
+    if (batch.canary && batch.dependsOn?.some((dependency) => dependency.elementwise)) {
+      context.addIssue({
+        code: "custom",
+        path: ["canary"],
+        message:
+          "cannot be combined with an elementwise dependsOn (its jobs start one by one, not canary first)",
+      });
+    }
     if (batch.canary && canaryJobsOf(batch.canary, size) >= size) {
       context.addIssue({
         code: "custom",
@@ -336,6 +382,18 @@ export const jobStatusSchema = z
     priority: z.number().int().optional(),
     /** Beyond Radix: who created it (IAM principal ARN in AWS; the token's principal locally). */
     submittedBy: z.string().optional(),
+    /** Beyond Radix: what a single job or a batch waits for, with each condition (as created). */
+    dependsOn: z
+      .array(
+        z.object({
+          name: z.string(),
+          condition: z.enum(DEPENDENCY_CONDITIONS),
+          elementwise: z.boolean().optional(),
+        }),
+      )
+      .optional(),
+    /** Beyond Radix: when its dependencies on whole jobs and batches were met (null: not yet). */
+    dependenciesMet: time.optional(),
   })
   .meta({ id: "JobStatus" });
 

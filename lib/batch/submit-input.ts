@@ -112,6 +112,18 @@ export function largestSubmitJobBytes(
   );
 }
 
+/**
+ * The consumable resources a job takes 1 of while it runs: its batch's maxParallel and its project's
+ * maxRunningJobs. AWS Batch takes "up to 5 resources for each job"
+ * (batch/latest/userguide/resource-aware-scheduling-how-to-for-jobs.html); this names at most 2.
+ */
+function consumableResourcesOf(...names: (string | undefined)[]) {
+  const list = names
+    .filter((name): name is string => name !== undefined)
+    .map((consumableResource) => ({ consumableResource, quantity: 1 }));
+  return list.length ? { consumableResourcePropertiesOverride: { consumableResourceList: list } } : {};
+}
+
 /** SubmitJob input for one group of a batch. Pure; {@link largestSubmitJobBytes} bounds its size. */
 export function submitInputFor(
   group: GroupRecord,
@@ -164,13 +176,7 @@ export function submitInputFor(
     // The queues schedule by a fair-share policy (cdk/), which requires a share identifier on every job:
     // the job's project, else the job component, so one cannot starve another.
     shareIdentifier: spec.shareIdentifier ?? context.component.name,
-    ...(context.consumableResource
-      ? {
-          consumableResourcePropertiesOverride: {
-            consumableResourceList: [{ consumableResource: context.consumableResource, quantity: 1 }],
-          },
-        }
-      : {}),
+    ...consumableResourcesOf(context.consumableResource, spec.projectLimit),
     propagateTags: true,
     tags: { "job-scheduler:component": context.component.name, "job-scheduler:batch": group.batchName },
   };

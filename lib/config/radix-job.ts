@@ -195,7 +195,7 @@ export const scheduleEntrySchema = strict(
     concurrencyPolicy: z.enum(CONCURRENCY_POLICIES).optional(),
     payload: z.string().optional(),
     /** Fields of a job request (POST /jobs), without the payload: imageTagName, variables, resources, ... */
-    job: jobScheduleDescriptionSchema.omit({ payload: true }).optional(),
+    job: jobScheduleDescriptionSchema.omit({ payload: true, dependsOn: true }).optional(),
   },
   "a schedule (name, cron, timeZone, concurrencyPolicy, payload, job)",
 );

@@ -22,7 +22,14 @@ export const queueSettingsSchema = z.object({
   instanceTypes: z.array(z.string()).default([]),
 });
 
-export const projectSettingsSchema = z.object({ name: z.string(), weight: z.number().positive() });
+export const projectSettingsSchema = z.object({
+  name: z.string(),
+  weight: z.number().positive(),
+  /** The project's cap on running jobs (projects[].maxRunningJobs), if any. */
+  maxRunningJobs: z.number().int().positive().optional(),
+  /** The consumable resource that enforces it ({@link resourceNames}.projectLimit), named on its jobs. */
+  consumableResource: z.string().optional(),
+});
 
 export const componentSettingsSchema = z.object({
   name: z.string(),
@@ -107,6 +114,12 @@ export const resourceNames = {
   bucket: (app: string) => `${app}-payloads`,
   queue: (app: string, key: string) => `${app}-${key}`,
   jobDefinition: (app: string, component: string) => `${app}-${component}`,
+  /**
+   * A project's maxRunningJobs: an AWS Batch consumable resource (REPLENISHABLE, total = the cap), created
+   * by cdk/ (constructs/project-limits.ts) and by the local stack at start. Names are unique per account
+   * (batch/latest/userguide/resource-aware-scheduling-how-to-create.html), hence the app in it.
+   */
+  projectLimit: (app: string, project: string) => `${app}-project-${project}`,
 };
 
 function componentSettings(app: string, job: JobComponentConfig): ComponentSettings {
@@ -207,7 +220,13 @@ export function buildRuntimeConfig(
     })),
     components: config.spec.jobs.map((job) => componentSettings(app, job)),
     access: accessOf(config),
-    projects: config.projects.map(({ name, weight }) => ({ name, weight })),
+    projects: config.projects.map(({ name, weight, maxRunningJobs }) => ({
+      name,
+      weight,
+      ...(maxRunningJobs === undefined
+        ? {}
+        : { maxRunningJobs, consumableResource: resourceNames.projectLimit(app, name) }),
+    })),
   };
 }
 

@@ -216,6 +216,11 @@ export const projectSchema = z.object({
    * higher = more (AWS Batch fair-share weightFactor = largest weight / weight).
    */
   weight: z.number().positive().default(1),
+  /**
+   * At most this many of the project's jobs run at once (all its batches and single jobs together): an
+   * AWS Batch consumable resource of this quantity, named on every job of the project (lib/config/runtime.ts).
+   */
+  maxRunningJobs: z.number().int().min(1).max(1_000_000).optional(),
   /** Who may submit to the project; absent: every caller the API admits. */
   submit: principalList.optional(),
   /** Who may stop, restart, reprioritize and delete its jobs; absent: the `submit` list. */

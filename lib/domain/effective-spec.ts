@@ -41,6 +41,11 @@ export interface EffectiveSpec {
   failurePolicy?: JobSpecInput["failurePolicy"];
   /** SubmitJob schedulingPriorityOverride; absent: the job definition's (0). */
   priority?: number;
+  /**
+   * The consumable resource of the project's maxRunningJobs: each job of the project takes 1 of it while it
+   * runs (lib/batch/submit-input.ts). Kept with the spec, so later runs of a job name what its first did.
+   */
+  projectLimit?: string;
 }
 
 /**
@@ -302,6 +307,7 @@ export function effectiveSpec(
     variables: spec.variables ?? {},
     failurePolicy: spec.failurePolicy,
     priority: spec.priority,
+    projectLimit: projects.find((project) => project.name === spec.project)?.consumableResource,
   };
 }
 

@@ -334,6 +334,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(crashRate > 0 ? { wrapBatch: (gateway) => crashingGateway(gateway, crashRate) } : {}),
       logs: new FileLogReader((stream) => logFileForStream(join(dataDir, "batch"), stream)),
     });
+    // Projects' maxRunningJobs: their consumable resources, as cdk/ creates them (constructs/project-limits.ts).
+    for (const project of runtime.projects) {
+      if (project.consumableResource && project.maxRunningJobs)
+        await deps.batch.createConsumableResource(project.consumableResource, project.maxRunningJobs);
+    }
     const eventsHandler = createBatchEventsHandler(deps);
     const handle = options.wrapEventHandler ? options.wrapEventHandler(eventsHandler) : eventsHandler;
     // As in AWS (EventBridge → SQS → batch-events), events reach the handler in SQS batches.

@@ -14,7 +14,7 @@ export const scheduledRunSchema = z.object({
   scheduledTime: z.iso.datetime({ offset: true }),
   concurrencyPolicy: z.enum(CONCURRENCY_POLICIES),
   payload: z.string().optional(),
-  job: jobScheduleDescriptionSchema.omit({ payload: true }).optional(),
+  job: jobScheduleDescriptionSchema.omit({ payload: true, dependsOn: true }).optional(),
 });
 
 export type ScheduledRun = z.infer<typeof scheduledRunSchema>;

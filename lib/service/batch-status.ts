@@ -4,6 +4,7 @@ import { batchStatusChangeOf } from "../notify/event-details.js";
 import { type BatchStatusChange, batchEvent } from "../notify/product-events.js";
 import type { EntryWrites } from "../store/entry-writes.js";
 import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
+import { onDependencyEnded } from "./dependency-check.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
 import { releaseParallelResource } from "./max-parallel.js";
 import { summariesOf } from "./queries.js";
@@ -127,7 +128,10 @@ export async function syncBatchStatus(
       event,
     });
     if (!recorded) continue; // another sync recorded first: look again
-    if (now.phase === "ended") await releaseParallelResource(deps, batch);
+    if (now.phase === "ended") {
+      await releaseParallelResource(deps, batch);
+      await onDependencyEnded(deps, batchName, { correlationId });
+    }
     if (!event) return true;
     deps.logger.info("batch status changed", {
       batchName,

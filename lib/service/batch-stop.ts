@@ -39,7 +39,9 @@ export async function carryOutBatchStop(deps: ServiceDeps, batch: BatchRecord) {
   for (const group of groups) {
     if (group.state === "submitted" && group.batchJobId)
       await deps.batch.terminate(group.batchJobId, STOP_REASON);
-    else if (group.state !== "failed") await finishGroupJobs(deps, group, "Stopped", "Job was stopped");
+    // A dependent stopped because a dependency can no longer be met: its jobs say which.
+    else if (group.state !== "failed")
+      await finishGroupJobs(deps, group, "Stopped", batch.dependencyUnmet ?? "Job was stopped");
   }
   for (let shard = 0; shard < shardCountOf(batch.size); shard++) {
     const state = await deps.store.getShard(batch.name, shard);

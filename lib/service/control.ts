@@ -6,6 +6,7 @@ import { isFinal, STOP_REASON } from "../domain/status.js";
 import { type BatchRecord, groupOfOrdinal, shardCountOf } from "../store/job-store.js";
 import { requestBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
+import { onDeleted } from "./dependencies.js";
 import type { ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { writeEntryWithRetry } from "./entries.js";
@@ -107,6 +108,8 @@ export async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
   }
   if (batch.payloadKey) await deps.payloads.deletePayloads(batch.payloadKey);
   await deps.store.deleteBatch(batch.name, shardCountOf(batch.size), batch.groupCount);
+  // Its dependents can no longer be met; its own marks leave what it waited for.
+  await onDeleted(deps, batch);
 }
 
 /** DELETE /jobs/{name}: a single job only (Radix); stops it first if it is running. */

@@ -18,6 +18,7 @@ import { groupJobs } from "../domain/grouping.js";
 import { jobName, newBatchName } from "../domain/names.js";
 import { reuseDigest } from "../domain/reuse-digest.js";
 import { type BatchRecord, type BatchType, type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
+import { resolveDependencies, startDependent } from "./dependencies.js";
 import { componentSettings, type ServiceDeps } from "./deps.js";
 import { getBatch, getJob, singleJobEntry, summariesOf } from "./queries.js";
 import { submitBatch } from "./submit.js";
@@ -34,7 +35,12 @@ export const CREATE_RESPONSE_MAX_JOBS = 1000;
 
 const DAY_MS = 86_400_000;
 
-const specFields = ({ payload: _p, jobId: _j, ...spec }: JobScheduleDescription): JobSpecInput => spec;
+const specFields = ({
+  payload: _p,
+  jobId: _j,
+  dependsOn: _d,
+  ...spec
+}: JobScheduleDescription): JobSpecInput => spec;
 
 /** Effective specs, computed once per distinct description (100,000 identical jobs cost one merge). */
 function specsOf(
@@ -117,7 +123,10 @@ export interface CreateOptions {
 
 /** What recordBatch takes beyond the caller's options: the batch-level fields of the request. */
 type RecordOptions = CreateOptions &
-  Pick<BatchScheduleDescription, "stopPolicy" | "maxParallel"> & { canary?: BatchRecord["canary"] };
+  Pick<BatchScheduleDescription, "stopPolicy" | "maxParallel"> & {
+    canary?: BatchRecord["canary"];
+    dependsOn?: BatchRecord["dependsOn"];
+  };
 
 type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
 
@@ -206,6 +215,7 @@ async function recordBatch(
   if (options.stopPolicy !== undefined) batch.stopPolicy = options.stopPolicy;
   if (options.canary !== undefined) batch.canary = options.canary;
   if (options.maxParallel !== undefined) batch.maxParallel = options.maxParallel;
+  if (options.dependsOn !== undefined) batch.dependsOn = options.dependsOn;
   // Payloads first (one object for the whole batch), so nothing is recorded that could not run.
   if (component.payloadPath) {
     batch.payloadKey = await deps.payloads.putBatchPayloads(
@@ -219,8 +229,9 @@ async function recordBatch(
     offset: group.offset,
     size: group.size,
     spec: group.spec,
-    // After a canary: held until every canary job succeeded (lib/service/canary.ts).
-    state: options.canary && group.offset >= options.canary.jobs ? "held" : "pending",
+    // After a canary: held until every canary job succeeded (lib/service/canary.ts); with dependencies,
+    // all held until they are met (lib/service/dependencies.ts).
+    state: (options.canary && group.offset >= options.canary.jobs) || options.dependsOn ? "held" : "pending",
     run: 1,
   }));
   const jobIds = order.map((position) => jobs[position]!.jobId);
@@ -259,7 +270,12 @@ export async function createJob(
     const earlier = await findReusable(deps, componentName, "job", prepared.digest);
     if (earlier) return getJob(deps, componentName, jobName(earlier.name, 0));
   }
-  const recorded = await recordBatch(deps, componentName, "job", request.jobId, prepared, [request], options);
+  const dependsOn = await resolveDependencies(deps, request.dependsOn, { batchType: "job", size: 1 });
+  const recorded = await recordBatch(deps, componentName, "job", request.jobId, prepared, [request], {
+    ...options,
+    dependsOn,
+  });
+  recorded.batch = await startDependent(deps, recorded.batch);
   await submitNowOrLater(deps, recorded);
   return jobStatusView(recorded.batch, 0, await singleJobEntry(deps, recorded.batch));
 }
@@ -289,12 +305,18 @@ export async function createBatch(
     const earlier = await findReusable(deps, componentName, "batch", prepared.digest);
     if (earlier) return getBatch(deps, componentName, earlier.name, pageOfCreate);
   }
+  const dependsOn = await resolveDependencies(deps, request.dependsOn, {
+    batchType: "batch",
+    size: jobs.length,
+  });
   const recorded = await recordBatch(deps, componentName, "batch", request.batchId, prepared, jobs, {
     ...options,
     stopPolicy: request.stopPolicy,
     maxParallel: request.maxParallel,
     canary,
+    dependsOn,
   });
+  recorded.batch = await startDependent(deps, recorded.batch);
   await submitNowOrLater(deps, recorded);
   const component = componentSettings(deps, componentName);
   const { batch } = recorded;

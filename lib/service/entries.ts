@@ -43,6 +43,12 @@ export interface ShardUpdate {
    * next change of the job, a redelivery, or the reconciler) unless even that write failed.
    */
   unpublished: boolean;
+  /**
+   * Jobs these changes ended, when dependents wait for single jobs of the shard (their marks, from the
+   * shard's index): the events path judges those dependents (lib/service/dependencies.ts).
+   */
+  ended?: { ordinal: number; status: string }[];
+  dependents?: string[];
 }
 
 /** Read-modify-writes of one shard are serialised within the process (see KeyedLock). */
@@ -166,11 +172,12 @@ async function applyToShard(
   if (repaired.length > 0) await deps.store.repairIndex(batchName, shard, repaired);
   const unpublished = await publishJobEvents(deps, batchName, shard, toPublish, ttl);
   await trackShardPhase(deps, batchName, shard, written.moves, correlation.values().next().value);
-  const canaryJobs = written.moves[written.moves.length - 1]?.canaryJobs;
+  const lastMove = written.moves[written.moves.length - 1];
+  const ended = [...touched]
+    .filter(([, { before, after }]) => before.status !== after.status && isFinal(after.status))
+    .map(([slot, { after }]) => ({ ordinal: ordinalOf(slot), status: after.status }));
+  const canaryJobs = lastMove?.canaryJobs;
   if (canaryJobs !== undefined) {
-    const ended = [...touched]
-      .filter(([, { before, after }]) => before.status !== after.status && isFinal(after.status))
-      .map(([slot, { after }]) => ({ ordinal: ordinalOf(slot), status: after.status }));
     try {
       if (ended.length > 0)
         await checkCanary(
@@ -184,5 +191,9 @@ async function applyToShard(
       deps.logger.error("canary check failed; the reconciler repeats it", { batchName, shard, error });
     }
   }
-  return { outcomes, unpublished };
+  return {
+    outcomes,
+    unpublished,
+    ...(ended.length > 0 && lastMove?.dependents ? { ended, dependents: lastMove.dependents } : {}),
+  };
 }

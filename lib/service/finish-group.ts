@@ -21,7 +21,10 @@ export async function finishGroupJobs(
     for (; ordinal < last; ordinal++) {
       changes.push({
         slot: shardOf(ordinal).slot,
-        change: (entry: JobEntry) => decide(entry, { kind: "finish", status, message }, {}, deps.now()).next,
+        // A job on a run of its own (an elementwise dependent's released job) is in AWS Batch: stopped
+        // through the state machine by the caller (batch-stop.ts), not ended here.
+        change: (entry: JobEntry) =>
+          entry.run > 1 ? undefined : decide(entry, { kind: "finish", status, message }, {}, deps.now()).next,
       });
     }
     await updateShard(deps, group.batchName, shard, changes, { outboxFirst: true });

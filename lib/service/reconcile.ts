@@ -1,4 +1,5 @@
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
+import { heldByDependencies } from "../domain/dependencies.js";
 import {
   currentBatchJobId,
   type Decision,
@@ -21,6 +22,7 @@ import {
 import { reconcileBatchStatus } from "./batch-status.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { reconcileCanary } from "./canary.js";
+import { reconcileDependencies } from "./dependencies.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
@@ -119,7 +121,7 @@ async function reconcileBatch(
   // The tracker before the shards: a membership it lacks is then one the shards already had when read.
   const tracker = await deps.store.getTracker(name);
   const shards = await allShards(deps, batch);
-  const { eventsLeft, statusPublished } = await repairDerivedState(deps, batch, shards, tracker);
+  const { eventsLeft, statusPublished } = await repairDerivedState(deps, batch, groups, shards, tracker);
   const open = openJobsOf(shards, groups);
   if (open.length === 0) {
     // Kept in the active index until every event of it is out, so this pass is what retries them.
@@ -166,11 +168,12 @@ async function resumeSubmission(
 
 /**
  * 4. What the events path derives and may have missed in a crash: the shards' indexes, the jobs'
- * outboxes, the canary and stopPolicy decisions, the batch's status and its announcement.
+ * outboxes, the canary, dependsOn and stopPolicy decisions, the batch's status and its announcement.
  */
 async function repairDerivedState(
   deps: ServiceDeps,
   batch: BatchRecord,
+  groups: GroupRecord[],
   shards: readonly ShardState[],
   tracker: BatchTracker | undefined,
 ) {
@@ -178,6 +181,7 @@ async function repairDerivedState(
   const eventsLeft = await publishOutboxes(deps, batch.name, shards);
   const summaries = await summariesOf(deps, batch);
   await reconcileCanary(deps, batch, shards);
+  await reconcileDependencies(deps, batch, groups, shards);
   if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
     // What the events path missed (a crash between a shard's write and the tracker's): judged on all shards.
     await stopIfBreached(
@@ -221,6 +225,8 @@ async function checkOpenJobs(
 ): Promise<string[]> {
   const stale: string[] = [];
   for (const job of open) {
+    // Held by its dependencies: its time limit starts when it is submitted, not while it waits.
+    if (heldByDependencies(batch, job.entry)) continue;
     const context = { group: job.group, batchCreated: batch.created };
     const currentId = currentBatchJobId(job.group, job.ordinal, job.entry);
     if (isPastDeadline(job.entry, context, now)) {

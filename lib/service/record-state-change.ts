@@ -5,6 +5,7 @@ import { decide, type Effect } from "../domain/job-machine.js";
 import type { JobEntry, Observation } from "../domain/job-state.js";
 import { progressOf } from "../domain/status.js";
 import { groupOfOrdinal, shardOf } from "../store/job-store.js";
+import { onJobsEnded } from "./dependencies.js";
 import type { ServiceDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { type EntryOutcome, updateShard } from "./entries.js";
@@ -173,7 +174,8 @@ export async function recordStateChanges(
             return decision.next;
           },
         }));
-        const { outcomes: results, unpublished } = await updateShard(deps, batchName, shard, changes);
+        const update = await updateShard(deps, batchName, shard, changes);
+        const { outcomes: results, unpublished } = update;
         results.forEach((result, i) => {
           // An unpublished event fails its message too, so that SQS delivers it again soon.
           outcomes[items[i]!.index] = unpublished && result !== "missing" ? "failed" : result;
@@ -184,6 +186,10 @@ export async function recordStateChanges(
           const group = groupOfOrdinal(groups, ordinal);
           await carryOut(deps, { batchName, ordinal, group, leaseFrom: now }, effects[i]!);
         }
+        // Jobs that ended with dependents waiting for them (lib/service/dependencies.ts); never fails
+        // the change: what it misses, the reconciler judges.
+        if (update.dependents && update.ended)
+          await onJobsEnded(deps, batchName, update.dependents, update.ended, items[0]?.eventId);
       } catch (error) {
         deps.logger.error("recording state changes failed", {
           batchName,

@@ -1,6 +1,7 @@
 import type { GroupRecord } from "../store/job-store.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
+import { releaseDependent } from "./dependencies.js";
 import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
 import { finishGroupJobs } from "./finish-group.js";
 import { ensureParallelResource } from "./max-parallel.js";
@@ -94,7 +95,9 @@ export async function submitBatch(
     await carryOutBatchStop(deps, batch);
     return;
   }
-  const groups = (knownGroups ?? (await deps.store.listGroups(batchName))).filter(
+  // A dependent's groups are held until its dependencies are met (lib/service/dependencies.ts).
+  const known = knownGroups ?? (await deps.store.listGroups(batchName));
+  const groups = (batch.dependsOn ? await releaseDependent(deps, batch, known) : known).filter(
     (group) => group.state === "pending" || group.state === "submitting",
   );
   let consumableResource: string | undefined;

@@ -2,6 +2,7 @@ import type { BatchStatus, JobStatus, PodStatus } from "../api/schemas.js";
 import type { ComponentSettings } from "../config/runtime.js";
 import { addCounts, batchStatusOf, emptyCounts, type StatusCounts } from "../domain/aggregate.js";
 import { heldReason } from "../domain/canary.js";
+import { dependencyWaitReason, heldByDependencies } from "../domain/dependencies.js";
 import type { Attempt, JobEntry } from "../domain/job-state.js";
 import { jobName } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
@@ -128,13 +129,29 @@ export function jobStatusView(
     view.statusReason = heldReason(batch.canary.jobs);
   else if (batch.maxParallel !== undefined && entry.status === "Waiting" && entry.batchStatus === "RUNNABLE")
     view.statusReason = parallelWaitReason(batch.maxParallel);
+  else if (heldByDependencies(batch, entry))
+    view.statusReason = dependencyWaitReason(batch.dependsOn!, batch.dependenciesMet !== undefined, ordinal);
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;
   view.phaseSeconds = phaseSeconds(batch.created, entry, now);
   if (entry.restarted !== undefined) view.restart = rfc3339(entry.restarted) ?? undefined;
   if (entry.priority !== undefined) view.priority = entry.priority;
   if (batch.projects?.length === 1) view.project = batch.projects[0];
   if (batch.submittedBy !== undefined) view.submittedBy = batch.submittedBy;
+  if (!inBatch) Object.assign(view, dependencyFieldsOf(batch));
   return view;
+}
+
+/** What a job or batch waits for, as asked, and when that was met (lib/domain/dependencies.ts). */
+function dependencyFieldsOf(batch: BatchRecord): Pick<JobStatus, "dependsOn" | "dependenciesMet"> {
+  if (!batch.dependsOn?.length) return {};
+  return {
+    dependsOn: batch.dependsOn.map(({ name, condition, elementwise }) => ({
+      name,
+      condition,
+      ...(elementwise ? { elementwise } : {}),
+    })),
+    dependenciesMet: rfc3339(batch.dependenciesMet),
+  };
 }
 
 export function countsOf(shards: readonly Pick<ShardSummary, "counts">[]): StatusCounts {
@@ -197,5 +214,11 @@ export function batchStatusView(
   if (batch.stopReason !== undefined) view.message = batch.stopReason;
   if (batch.maxParallel !== undefined) view.maxParallel = batch.maxParallel;
   if (batch.canary !== undefined) view.canary = { ...batch.canary, passed: rfc3339(batch.canaryReleased) };
+  Object.assign(view, dependencyFieldsOf(batch));
+  // Kept after a restart (so the dependencies are not judged again), shown only while it is the stop.
+  if (batch.dependencyUnmet !== undefined && batch.stopRequested !== undefined)
+    view.message = batch.dependencyUnmet;
+  else if (batch.dependsOn && batch.dependenciesMet === undefined && status === "Waiting")
+    view.statusReason = dependencyWaitReason(batch.dependsOn, false);
   return view;
 }

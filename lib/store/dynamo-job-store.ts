@@ -150,7 +150,16 @@ function toBatch(item: Item): BatchRecord {
     canary: item.canary as BatchRecord["canary"],
     canaryReleased: item.canaryReleased as number | undefined,
     maxParallel: item.maxParallel as number | undefined,
+    dependsOn: item.dependsOn as BatchRecord["dependsOn"],
+    dependenciesMet: item.dependenciesMet as number | undefined,
+    dependencyUnmet: item.dependencyUnmet as string | undefined,
+    dependents: stringsOf(item.dependents),
   };
+}
+
+/** A string set attribute as a sorted list; undefined when absent or empty. */
+function stringsOf(set: unknown): string[] | undefined {
+  return set instanceof Set && set.size > 0 ? [...set].map(String).sort() : undefined;
 }
 
 const sumOf = (map: unknown): number =>
@@ -386,6 +395,7 @@ export class DynamoJobStore implements JobStore {
           ? { stopPolicy: index.stopPolicy as NonNullable<ShardWriteResult["counts"]>["stopPolicy"] }
           : {}),
         ...(typeof index.canaryJobs === "number" ? { canaryJobs: index.canaryJobs } : {}),
+        ...(stringsOf(index.dependents) ? { dependents: stringsOf(index.dependents) } : {}),
       },
     };
   }
@@ -790,6 +800,84 @@ export class DynamoJobStore implements JobStore {
         ConditionExpression:
           "attribute_exists(pk) AND attribute_not_exists(canaryReleased) AND attribute_not_exists(stopRequested)",
         ExpressionAttributeValues: { ":at": at },
+      }),
+    );
+  }
+
+  /**
+   * String sets (ADD/DELETE are idempotent). The record's set lists every dependent; the index items'
+   * only those waiting for single jobs, and a write of an index item returns them (writeEntries), so a
+   * job's end finds its dependents with no extra read.
+   */
+  async addDependents(batchName: string, marks: string[], shards: number[] = []): Promise<boolean> {
+    if (marks.length === 0) return true;
+    const added = await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
+        UpdateExpression: "ADD dependents :m",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":m": new Set(marks) },
+      }),
+    );
+    if (!added) return false;
+    for (const shard of shards) {
+      await this.conditional(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: shardPk(batchName, shard), sk: INDEX_KEY },
+          UpdateExpression: "ADD dependents :m",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":m": new Set(marks) },
+        }),
+      );
+    }
+    return true;
+  }
+
+  async removeDependents(batchName: string, marks: string[], shards: number[] = []) {
+    if (marks.length === 0) return;
+    const keys = [
+      { pk: batchPk(batchName), sk: RECORD_KEY },
+      ...shards.map((shard) => ({ pk: shardPk(batchName, shard), sk: INDEX_KEY })),
+    ];
+    for (const Key of keys) {
+      await this.conditional(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key,
+          UpdateExpression: "DELETE dependents :m",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":m": new Set(marks) },
+        }),
+      );
+    }
+  }
+
+  recordDependenciesMet(batchName: string, at: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
+        UpdateExpression: "SET dependenciesMet = :at",
+        ConditionExpression:
+          "attribute_exists(pk) AND attribute_not_exists(dependenciesMet) AND " +
+          "attribute_not_exists(dependencyUnmet) AND attribute_not_exists(stopRequested)",
+        ExpressionAttributeValues: { ":at": at },
+      }),
+    );
+  }
+
+  recordDependencyUnmet(batchName: string, at: number, message: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
+        UpdateExpression: "SET stopRequested = :at, dependencyUnmet = :m",
+        ConditionExpression:
+          "attribute_exists(pk) AND attribute_not_exists(dependenciesMet) AND " +
+          "attribute_not_exists(dependencyUnmet) AND attribute_not_exists(stopRequested)",
+        ExpressionAttributeValues: { ":at": at, ":m": message },
       }),
     );
   }

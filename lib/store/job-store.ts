@@ -1,5 +1,6 @@
 import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
+import type { Dependency } from "../domain/dependencies.js";
 import type { EffectiveSpec } from "../domain/effective-spec.js";
 import type { JobEntry } from "../domain/job-state.js";
 import type { EndCounts, StopPolicy } from "../domain/stop-policy.js";
@@ -56,9 +57,26 @@ export interface BatchRecord {
   canaryReleased?: number;
   /** Beyond Radix: at most this many of the batch's jobs run at once (lib/service/max-parallel.ts). */
   maxParallel?: number;
+  /** Beyond Radix: what it waits for (lib/domain/dependencies.ts); its groups are `held` until then. */
+  dependsOn?: Dependency[];
+  /** When every dependency on a whole batch or job was met (elementwise ones are then judged job by job). */
+  dependenciesMet?: number;
+  /**
+   * A dependency that can no longer be met: the batch was stopped with this message (it ends Stopped).
+   * Kept when the batch is restarted, which runs it whatever its dependencies are.
+   */
+  dependencyUnmet?: string;
+  /**
+   * Marks of the jobs and batches that wait for this one: a dependent's name, or `<name>@<ordinal|*>`
+   * when it waits for single jobs of it (lib/domain/dependencies.ts jobDependentMark).
+   */
+  dependents?: string[];
 }
 
-/** `held`: after a batch's canary, submitted (made `pending`) only once every canary job succeeded. */
+/**
+ * `held`: after a batch's canary, submitted (made `pending`) only once every canary job succeeded; or, for
+ * a batch with dependencies, until they are met (lib/service/dependencies.ts).
+ */
 export type GroupState = "held" | "pending" | "submitting" | "submitted" | "failed";
 
 /** One AWS Batch submission of a batch: a plain job or an array job. */
@@ -135,6 +153,8 @@ export interface ShardWriteResult {
     stopPolicy?: StopPolicy & { batchSize: number };
     /** On shards holding canary jobs: how many jobs the canary has (its ordinals are 0 .. canaryJobs-1). */
     canaryJobs?: number;
+    /** Marks of dependents waiting for single jobs of this shard (lib/domain/dependencies.ts). */
+    dependents?: string[];
   };
 }
 
@@ -257,4 +277,18 @@ export interface JobStore {
   recordCanarySuccess(batchName: string, ordinal: number): Promise<number>;
   /** Marks the canary passed (first caller wins, and only while no stop was asked). */
   releaseCanary(batchName: string, at: number): Promise<boolean>;
+  /**
+   * Adds dependents' marks to a batch's record (idempotent: a set); false when the batch does not exist.
+   * With `shards`, the marks also go on those shards' index items (dependents of single jobs).
+   */
+  addDependents(batchName: string, marks: string[], shards?: number[]): Promise<boolean>;
+  /** Takes dependents' marks off a batch's record and those shards' index items (a dependent deleted). */
+  removeDependents(batchName: string, marks: string[], shards?: number[]): Promise<void>;
+  /** Records that the batch's dependencies are met (first caller wins; not once stopped or unmet). */
+  recordDependenciesMet(batchName: string, at: number): Promise<boolean>;
+  /**
+   * Records a dependency that can no longer be met: a stop of the batch with this message (first caller
+   * wins; not once stopped or met).
+   */
+  recordDependencyUnmet(batchName: string, at: number, message: string): Promise<boolean>;
 }

@@ -1,6 +1,8 @@
 import { benchBatches } from "./batches.js";
 import { benchBundles } from "./bundles.js";
 import { benchCapacity, printCapacity } from "./capacity-run.js";
+import { benchDependencies, printDependencies } from "./dependencies.js";
+import { benchMaxParallel, printMaxParallel } from "./max-parallel.js";
 import { benchStop, printStop } from "./stop.js";
 
 /**
@@ -70,3 +72,6 @@ for (const bundle of bundles)
 
 printCapacity(await benchCapacity(sizes.filter((n) => n <= 10_000)));
 printStop(await benchStop(sizes.filter((n) => n >= 10_000)));
+if (sizes.includes(10_000)) printMaxParallel(await benchMaxParallel(10_000, 100));
+if (sizes.includes(1_000))
+  printDependencies([await benchDependencies(1_000, "whole"), await benchDependencies(1_000, "elementwise")]);

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobSchedulerStack } from "../../cdk/stack.js";
 import { loadConfigFile, parseConfig } from "../../lib/config/load.js";
+import { buildRuntimeConfig, resourceNames } from "../../lib/config/runtime.js";
 import type { DeploymentConfig } from "../../lib/config/schema.js";
 import {
   deploymentWildcards,
@@ -16,13 +17,14 @@ import {
   ofType,
   type Resources,
   STAR_RESOURCE_ACTIONS,
+  type Statement,
 } from "./helpers.js";
 
 /**
  * Existing VPC (no endpoint id: one is created in the given subnets), account and region both set (synth must
  * still make no lookups), IAM auth, tracing, provisioned concurrency, two components (one GPU by default, one
  * without payload), a GPU family given as an instance family, a Spot CPU compute and a Graviton one with
- * both capacities, weighted projects.
+ * both capacities, weighted projects (one with maxRunningJobs).
  */
 const importedNetwork = parseConfig({
   metadata: { name: "acme" },
@@ -54,7 +56,7 @@ const importedNetwork = parseConfig({
     gpuFamilies: [{ family: "g5", gpuTypes: ["nvidia-a10g"], instanceTypes: ["g5"], maxGpusPerInstance: 8 }],
     cpu: [{ spot: true }, { architecture: "arm64", capacity: "both" }],
   },
-  projects: [{ name: "team-a", weight: 2.5 }, { name: "team-b" }],
+  projects: [{ name: "team-a", weight: 2.5, maxRunningJobs: 4 }, { name: "team-b" }],
 });
 
 const ENDPOINT = "vpce-0123456789abcdef0";
@@ -227,6 +229,45 @@ describe("an existing VPC with IAM auth, tracing and provisioned concurrency", (
       { Type: "VCPU", Value: "1" },
       { Type: "MEMORY", Value: "512" },
     ]);
+  });
+});
+
+describe("a project's maxRunningJobs", () => {
+  const resources = () => templates.get("ImportedNetwork")!;
+
+  it("is one REPLENISHABLE consumable resource of that quantity, named as the functions name it", () => {
+    const limits = ofType(resources(), "AWS::Batch::ConsumableResource").map(([, r]) => r.Properties);
+    expect(limits).toEqual([
+      {
+        ConsumableResourceName: resourceNames.projectLimit("acme", "team-a"),
+        ResourceType: "REPLENISHABLE",
+        TotalQuantity: 4,
+      },
+    ]);
+    expect(buildRuntimeConfig(importedNetwork).projects).toContainEqual({
+      name: "team-a",
+      weight: 2.5,
+      maxRunningJobs: 4,
+      consumableResource: "acme-project-team-a",
+    });
+  });
+
+  it("every function that submits may name it at SubmitJob", () => {
+    const [limitId] = ofType(resources(), "AWS::Batch::ConsumableResource")[0]!;
+    const submitters = ofType(resources(), "AWS::IAM::Policy").filter(([, policy]) =>
+      (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.some((statement) =>
+        list(statement.Action).includes("batch:SubmitJob"),
+      ),
+    );
+    // The API of each component, the submitter, the events handler and the reconciler.
+    expect(submitters.length).toBeGreaterThanOrEqual(5);
+    for (const [id, policy] of submitters) {
+      const submit = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.find(
+        (statement) => list(statement.Action).includes("batch:SubmitJob"),
+      )!;
+      // The resource's Ref is its ARN (aws-cdk-lib ConsumableResource.consumableResourceArn).
+      expect(list(submit.Resource).map(flat), id).toContain(`<${limitId}>`);
+    }
   });
 });
 

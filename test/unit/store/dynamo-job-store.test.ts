@@ -228,4 +228,47 @@ describe.each(dynamoEndpoints())("DynamoJobStore on $name", (endpoint) => {
     expect(await store.getTracker(name)).toBeUndefined();
     expect((await store.getShard(name, 0))!.batchType).toBe("job");
   });
+
+  it("dependents' marks: a set on the record, and on the index items a job's change returns", async () => {
+    const name = "batch-compute-20240101000000-gggggggg";
+    await store.createBatch(batch(name, 150), [], []);
+    expect(await store.addDependents(name, ["dep-a"])).toBe(true);
+    expect(await store.addDependents(name, ["dep-b@*"], [0, 1])).toBe(true);
+    expect(await store.addDependents(name, ["dep-b@*"], [0, 1])).toBe(true);
+    expect((await store.getBatch(name))!.dependents).toEqual(["dep-a", "dep-b@*"]);
+    const waiting = (await store.getEntries(name, 1, [3])).get(3)!;
+    const ended = await store.writeEntries({
+      batchName: name,
+      shard: 1,
+      entries: [
+        {
+          slot: 3,
+          next: { ...waiting, v: 1, status: "Failed" },
+          expectedVersion: 0,
+          previousStatus: "Waiting",
+        },
+      ],
+    });
+    expect(ended.counts?.dependents).toEqual(["dep-b@*"]);
+    await store.removeDependents(name, ["dep-b@*"], [0, 1]);
+    expect((await store.getBatch(name))!.dependents).toEqual(["dep-a"]);
+    expect(await store.addDependents("batch-compute-20240101000000-nonenone", ["x"])).toBe(false);
+  });
+
+  it("a dependent's decision is recorded once: met and unmet exclude each other, and a stop excludes both", async () => {
+    const met = "batch-compute-20240101000000-hhhhhhhh";
+    const unmet = "batch-compute-20240101000000-iiiiiiii";
+    const stopped = "batch-compute-20240101000000-jjjjjjjj";
+    for (const name of [met, unmet, stopped]) await store.createBatch(batch(name, 1), [], []);
+    expect(await store.recordDependenciesMet(met, 1)).toBe(true);
+    expect(await store.recordDependenciesMet(met, 2)).toBe(false);
+    expect(await store.recordDependencyUnmet(met, 3, "no")).toBe(false);
+    expect(await store.recordDependencyUnmet(unmet, 4, "A failed")).toBe(true);
+    expect(await store.recordDependenciesMet(unmet, 5)).toBe(false);
+    expect(await store.getBatch(unmet)).toMatchObject({ stopRequested: 4, dependencyUnmet: "A failed" });
+    await store.markBatchStopRequested(stopped, 6);
+    expect(await store.recordDependenciesMet(stopped, 7)).toBe(false);
+    expect(await store.recordDependencyUnmet(stopped, 7, "late")).toBe(false);
+    expect(await store.getBatch(met)).toMatchObject({ dependenciesMet: 1 });
+  });
 });
