@@ -205,6 +205,11 @@ async function recordBatch(
   };
   if (batchId !== undefined) batch.batchId = batchId;
   if (prepared.projects.length > 0) batch.projects = prepared.projects;
+  const caps = deps.runtime.projects.filter(
+    (project) => project.maxRunningJobs !== undefined && prepared.projects.includes(project.name),
+  );
+  if (caps.length > 0)
+    batch.projectCaps = Object.fromEntries(caps.map((project) => [project.name, project.maxRunningJobs!]));
   if (prepared.ttlAfterFinish !== undefined) {
     batch.ttlAfterFinish = prepared.ttlAfterFinish;
     // The DynamoDB TTL stays an upper bound; it must not end the record before its own ttlAfterFinish.

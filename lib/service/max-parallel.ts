@@ -46,3 +46,9 @@ export async function releaseParallelResource(deps: ServiceDeps, batch: BatchRec
 
 export const parallelWaitReason = (maxParallel: number) =>
   `waiting for a slot: at most ${maxParallel} of the batch's jobs run at once (maxParallel)`;
+
+/** Why a waiting job of capped projects has not started: their projects[].maxRunningJobs. */
+export const projectCapWaitReason = (caps: Record<string, number>) =>
+  `waiting for a slot: ${Object.entries(caps)
+    .map(([project, cap]) => `project ${project} runs at most ${cap} jobs at once`)
+    .join("; ")} (projects[].maxRunningJobs)`;

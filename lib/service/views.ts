@@ -8,7 +8,7 @@ import { jobName } from "../domain/names.js";
 import { isFinal } from "../domain/status.js";
 import type { BatchRecord, ShardState, ShardSummary } from "../store/job-store.js";
 import { SHARD_SIZE } from "../store/job-store.js";
-import { parallelWaitReason } from "./max-parallel.js";
+import { parallelWaitReason, projectCapWaitReason } from "./max-parallel.js";
 
 /** RFC 3339 UTC without fractions, as Radix shows times; null when unset (Radix code, DESIGN.md). */
 export const rfc3339 = (ms: number | undefined): string | null =>
@@ -127,8 +127,17 @@ export function jobStatusView(
     entry.status === "Waiting"
   )
     view.statusReason = heldReason(batch.canary.jobs);
-  else if (batch.maxParallel !== undefined && entry.status === "Waiting" && entry.batchStatus === "RUNNABLE")
-    view.statusReason = parallelWaitReason(batch.maxParallel);
+  else if (
+    (batch.maxParallel !== undefined || batch.projectCaps) &&
+    entry.status === "Waiting" &&
+    entry.batchStatus === "RUNNABLE"
+  )
+    view.statusReason = [
+      batch.maxParallel !== undefined ? parallelWaitReason(batch.maxParallel) : undefined,
+      batch.projectCaps ? projectCapWaitReason(batch.projectCaps) : undefined,
+    ]
+      .filter((reason) => reason !== undefined)
+      .join("; ");
   else if (heldByDependencies(batch, entry))
     view.statusReason = dependencyWaitReason(batch.dependsOn!, batch.dependenciesMet !== undefined, ordinal);
   if (entry.exitCode !== undefined) view.exitCode = entry.exitCode;

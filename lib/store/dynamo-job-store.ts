@@ -150,6 +150,7 @@ function toBatch(item: Item): BatchRecord {
     canary: item.canary as BatchRecord["canary"],
     canaryReleased: item.canaryReleased as number | undefined,
     maxParallel: item.maxParallel as number | undefined,
+    projectCaps: item.projectCaps as BatchRecord["projectCaps"],
     dependsOn: item.dependsOn as BatchRecord["dependsOn"],
     dependenciesMet: item.dependenciesMet as number | undefined,
     dependencyUnmet: item.dependencyUnmet as string | undefined,

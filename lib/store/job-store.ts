@@ -39,6 +39,8 @@ export interface BatchRecord {
   ttl?: number;
   /** Projects (fair-share identifiers) the batch's jobs were submitted to, when they named one. */
   projects?: string[];
+  /** Those of its projects capped by projects[].maxRunningJobs, with their caps (for why a job waits). */
+  projectCaps?: Record<string, number>;
   /** The caller that created it (IAM principal ARN in AWS, the token's principal locally). */
   submittedBy?: string;
   /** Seconds after the batch ended that it is deleted, instead of the retention rule (Run:AI ttlAfterFinish). */

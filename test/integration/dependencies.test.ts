@@ -239,9 +239,17 @@ describe("dependsOn and the reconciler", () => {
     // A's SUCCEEDED event never arrived: A still shows Running, B waits.
     expect((await stack.api<JobStatus>("GET", `/api/v1/jobs/${a.name}`)).body.status).toBe("Running");
     expect((await stack.api<JobStatus>("GET", `/api/v1/jobs/${b.name}`)).body.status).toBe("Waiting");
-    // A pass repairs A from DescribeJobs; the next judges B on A's repaired state.
-    for (let pass = 0; pass < 2; pass++)
-      await reconcile(stack.deps, { ...DEFAULT_RECONCILE_OPTIONS, staleAfterMs: 0 });
+    // A pass repairs A from DescribeJobs once A has ended in Batch (later on a loaded machine); a pass
+    // after that judges B on A's repaired state.
+    await eventually(
+      async () => {
+        await reconcile(stack.deps, { ...DEFAULT_RECONCILE_OPTIONS, staleAfterMs: 0 });
+        const dependent = await stack.api<JobStatus>("GET", `/api/v1/jobs/${b.name}`);
+        return dependent.body.status !== "Waiting" || dependent.body.dependenciesMet != null;
+      },
+      30_000,
+      "the reconciler to release B",
+    );
     expect((await finalJob(stack, a.name)).status).toBe("Succeeded");
     const done = await finalJob(stack, b.name);
     expect(done.status).toBe("Succeeded");

@@ -107,11 +107,15 @@ describe("single jobs on the local stack", () => {
   it("replayed and reordered events leave the right final status", async () => {
     const created = await createJob({ payload: JSON.stringify({ exitCode: 4 }) });
     const done = await finalJob(stack, created.name);
-    const events = readFileSync(join(stack.dataDir, "batch", "events.ndjson"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line))
-      .filter((event) => event.detail.jobName === created.name);
+    // events.ndjson has an event once its delivery is done, a moment after its change is recorded.
+    const events = await eventually(async () => {
+      const found = readFileSync(join(stack.dataDir, "batch", "events.ndjson"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .filter((event) => event.detail.jobName === created.name);
+      return found.some((event) => event.detail.status === "FAILED") ? found : undefined;
+    });
     expect(events.map((event) => event.detail.status)).toEqual(
       expect.arrayContaining(["RUNNABLE", "RUNNING", "FAILED"]),
     );

@@ -45,6 +45,7 @@ describe("projects[].maxRunningJobs", () => {
     let most = 0;
     let mostInUse = 0;
     let mostOther = 0;
+    const reasons = new Set<string>();
     await eventually(
       async () => {
         const [a, job, b, used] = await Promise.all([
@@ -56,6 +57,8 @@ describe("projects[].maxRunningJobs", () => {
         most = Math.max(most, (a.body.jobCounts?.Running ?? 0) + (job.body.status === "Running" ? 1 : 0));
         mostInUse = Math.max(mostInUse, used.inUseQuantity ?? 0);
         mostOther = Math.max(mostOther, b.body.jobCounts?.Running ?? 0);
+        for (const waiting of [...a.body.jobStatuses, job.body].filter((j) => j.status === "Waiting"))
+          if (waiting.statusReason) reasons.add(waiting.statusReason);
         return [a.body.status, job.body.status, b.body.status].every((status) => ENDED.includes(status));
       },
       60_000,
@@ -64,6 +67,10 @@ describe("projects[].maxRunningJobs", () => {
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
     expect(mostInUse).toBeLessThanOrEqual(2);
+    // A job held back says why: its project's cap (and its batch's maxParallel).
+    expect([...reasons].some((reason) => reason.includes("project team-a runs at most 2 jobs at once"))).toBe(
+      true,
+    );
     // team-b has no cap: its 4 jobs ran side by side with team-a's.
     expect(mostOther).toBeGreaterThan(2);
     const done = await stack.api<BatchStatus>("GET", `/api/v1/batches/${batch.body.name}`);
