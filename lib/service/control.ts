@@ -106,6 +106,7 @@ export async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
     if (group.state === "submitted" && group.batchJobId)
       await deps.batch.terminate(group.batchJobId, STOP_REASON);
   }
+  await terminateOwnRuns(deps, batch);
   if (batch.payloadKey) await deps.payloads.deletePayloads(batch.payloadKey);
   await deps.store.deleteBatch(batch.name, shardCountOf(batch.size), batch.groupCount);
   // Its dependents can no longer be met; its own marks leave what it waited for.
@@ -127,4 +128,27 @@ export async function deleteBatch(deps: ServiceDeps, componentName: string, name
   const batch = await findBatch(deps, componentName, name);
   await deleteWhole(deps, batch);
   return success(`batch ${name} successfully deleted`);
+}
+
+/**
+ * Runs the scheduler submitted itself (a retry beyond Batch's 10 attempts, a restart, a priority change)
+ * are AWS Batch jobs of their own, not children of a group's array job: terminating the groups does not
+ * end them, so each one still open is terminated too. Only shards whose index shows an open job are read
+ * (a finished batch, as retention deletes them, costs one small read per shard).
+ */
+async function terminateOwnRuns(deps: ServiceDeps, batch: BatchRecord) {
+  const summaries = await deps.store.getSummaries(batch.name, shardCountOf(batch.size));
+  for (const summary of summaries) {
+    if (!Object.entries(summary.counts).some(([status, count]) => count && !isFinal(status))) continue;
+    const shard = await deps.store.getShard(batch.name, summary.index);
+    for (const entry of shard?.entries.values() ?? []) {
+      if (
+        entry.run > 1 &&
+        !isFinal(entry.status) &&
+        entry.resubmitRequested === undefined &&
+        entry.batchJobId
+      )
+        await deps.batch.terminate(entry.batchJobId, STOP_REASON);
+    }
+  }
 }

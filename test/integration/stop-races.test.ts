@@ -129,6 +129,35 @@ describe("a stop must stop", () => {
     });
   }, 180_000);
 
+  it("deleting a batch ends its restarted runs in AWS Batch too, not only its array job", async () => {
+    await withTheSlotHeld(async () => {
+      const batch = await stack.api<BatchStatus>("POST", "/api/v1/batches", {
+        jobScheduleDescriptions: [{ payload: "{}" }, { payload: "{}" }],
+      });
+      expect(batch.status).toBe(200);
+      const names = batch.body.jobStatuses.map((job) => job.name);
+      // One array job of two children, waiting behind the blocker.
+      await eventually(async () => (await aliveInBatch(batch.body.name)).length > 0, 30_000, "the array job");
+      for (const name of names) await stack.api("POST", `/api/v1/jobs/${name}/stop`);
+      await Promise.all(names.map((name) => finalJob(stack, name, 60_000)));
+      // Restarted: each job is now a plain AWS Batch job of its own (run 2), waiting behind the blocker.
+      const restarted = await stack.api("POST", `/api/v1/batches/${batch.body.name}/restart`, {});
+      expect(restarted.status, JSON.stringify(restarted.body)).toBe(200);
+      await eventually(
+        async () => (await aliveInBatch(batch.body.name)).length === 2,
+        30_000,
+        "the two restarted runs in Batch",
+      );
+      const deleted = await stack.api("DELETE", `/api/v1/batches/${batch.body.name}`);
+      expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+      await eventually(
+        async () => (await aliveInBatch(batch.body.name)).length === 0,
+        30_000,
+        "no job of the deleted batch alive in Batch",
+      );
+    });
+  }, 120_000);
+
   it("a stop of a large batch answers at once and every job then ends Stopped", async () => {
     await withTheSlotHeld(async () => {
       const size = 1_000;
