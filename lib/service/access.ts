@@ -2,7 +2,7 @@ import { ForbiddenError } from "../api/errors.js";
 import { firstForbidden, type ProjectAction } from "../domain/access.js";
 import { parseJobName } from "../domain/names.js";
 import type { BatchRecord } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { ReadDeps } from "./deps.js";
 
 /** The caller of one request, as the API identified it (undefined: anonymous). */
 export interface Caller {
@@ -16,12 +16,12 @@ function refuse(caller: Caller, project: string, action: ProjectAction): never {
 }
 
 /** Whether the caller may stop, restart, reprioritize or delete the batch's jobs. */
-export function mayChange(deps: ServiceDeps, caller: Caller, batch: BatchRecord): boolean {
+export function mayChange(deps: ReadDeps, caller: Caller, batch: BatchRecord): boolean {
   return firstForbidden(deps.runtime.access, batch.projects ?? [], caller.principal, "stop") === undefined;
 }
 
 /** 403 unless the caller may submit to every project the request names. */
-export function authorizeSubmit(deps: ServiceDeps, caller: Caller, projects: readonly string[]) {
+export function authorizeSubmit(deps: ReadDeps, caller: Caller, projects: readonly string[]) {
   const forbidden = firstForbidden(deps.runtime.access, projects, caller.principal, "submit");
   if (forbidden !== undefined) refuse(caller, forbidden, "submit");
 }
@@ -31,7 +31,7 @@ export function authorizeSubmit(deps: ServiceDeps, caller: Caller, projects: rea
  * the route itself answers 404 for it, so access rules never reveal more than the route would.
  */
 export async function authorizeChange(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   caller: Caller,
   target: { batchName?: string; jobName?: string },
 ) {

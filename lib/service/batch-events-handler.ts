@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
 import { correlationPaths, invocationDeps } from "../observability/correlation.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps, ReadDeps, WriteDeps } from "./deps.js";
 import {
   type BatchJobDetail,
   batchStateChangeEventSchema,
@@ -24,7 +24,7 @@ const idOf = (event: unknown) => {
 
 /** The Batch job detail of an EventBridge event, or undefined (logged) when it is not one. */
 function detailOf(
-  deps: ServiceDeps,
+  deps: WriteDeps,
   event: unknown,
   where: Record<string, string | undefined> = {},
 ): BatchJobDetail | undefined {
@@ -47,7 +47,7 @@ function detailOf(
  * SQS message id and event id. Nothing per record touches the logger otherwise: at thousands of events
  * a second, per-record logger keys and correlation-id searches were a measurable share of the cost.
  */
-function inputsOf(deps: ServiceDeps, records: SqsRecord[]) {
+function inputsOf(deps: ReadDeps, records: SqsRecord[]) {
   return records.map((record) => {
     let body: unknown;
     try {
@@ -76,7 +76,7 @@ function inputsOf(deps: ServiceDeps, records: SqsRecord[]) {
  * no-op whose event is published again (record-state-change.ts `redelivered`). So the message is the
  * change's outbox, and a product event is at least once without a second DynamoDB write per event.
  */
-export function createBatchEventsHandler(deps: ServiceDeps) {
+export function createBatchEventsHandler(deps: BatchDeps) {
   const handle = async (event: unknown, context?: Partial<Context>) => {
     if (isSqsBatch(event)) {
       const scoped = invocationDeps(deps, { context });

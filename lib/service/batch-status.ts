@@ -5,7 +5,7 @@ import { type BatchStatusChange, batchEvent } from "../notify/product-events.js"
 import type { EntryWrites } from "../store/entry-writes.js";
 import type { BatchRecord, BatchTracker, ShardSummary } from "../store/job-store.js";
 import { onDependencyEnded } from "./dependency-check.js";
-import { componentSettings, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, componentSettings, type ReadDeps, type WriteDeps } from "./deps.js";
 import { releaseParallelResource } from "./max-parallel.js";
 import { summariesOf } from "./queries.js";
 import { checkStopPolicy } from "./stop-policy.js";
@@ -33,7 +33,7 @@ const MAX_ATTEMPTS = 8;
 
 /** A shard's phase flipped: record its membership; sync the batch when the batch's phase moved. */
 export async function onShardPhaseChange(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   shard: number,
   phase: Phase,
@@ -49,7 +49,7 @@ const trackedPhase = (tracker: BatchTracker) =>
 const needsSync = (tracker: BatchTracker) =>
   trackedPhase(tracker) !== tracker.phase || tracker.published < tracker.seq;
 
-async function publish(deps: ServiceDeps, event: BatchStatusChange): Promise<boolean> {
+async function publish(deps: WriteDeps, event: BatchStatusChange): Promise<boolean> {
   if (!deps.events) return true;
   try {
     await deps.events.publish([batchEvent(event)]);
@@ -66,7 +66,7 @@ async function publish(deps: ServiceDeps, event: BatchStatusChange): Promise<boo
 }
 
 /** The batch's status and phase from all its shards, and the event that would announce a change. */
-function assess(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardSummary[]) {
+function assess(deps: ReadDeps, batch: BatchRecord, shards: readonly ShardSummary[]) {
   const counts = countsOf(shards);
   const status = batchStatusOf(
     batchFactsOf(batch, counts),
@@ -90,7 +90,7 @@ function assess(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardSum
  * the batch's status is recorded and published (false: something is left for a later sync).
  */
 export async function syncBatchStatus(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   correlationId = deps.correlationId,
 ): Promise<boolean> {
@@ -155,7 +155,7 @@ export async function syncBatchStatus(
  * already had (never one a later write has changed since).
  */
 export async function reconcileBatchStatus(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   shards: readonly ShardSummary[],
   trackerBefore: BatchTracker | undefined,
@@ -184,7 +184,7 @@ export async function reconcileBatchStatus(
  * its last job ended, or back). Never fails the job's change: what it misses, the reconciler repairs.
  */
 export async function trackShardPhase(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   shard: number,
   moves: EntryWrites["moves"],

@@ -3,7 +3,7 @@ import { isFinal, STOP_REASON } from "../domain/status.js";
 import { type BatchRecord, shardCountOf } from "../store/job-store.js";
 import { syncBatchStatus } from "./batch-status.js";
 import { decideShard } from "./decide-shard.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { finishGroupJobs } from "./finish-group.js";
 
 /**
@@ -12,7 +12,7 @@ import { finishGroupJobs } from "./finish-group.js";
  * out (carryOutBatchStop). So a stop answers in constant time whatever the batch's size; the
  * reconciler carries out what a crash left undone.
  */
-export async function requestBatchStop(deps: ServiceDeps, batch: BatchRecord) {
+export async function requestBatchStop(deps: BatchDeps, batch: BatchRecord) {
   await deps.store.markBatchStopRequested(batch.name, deps.now());
   await deps.submitInBackground(batch.component, batch.name, deps.correlationId);
 }
@@ -27,7 +27,7 @@ const ownRunOpen = (entry: JobEntry) => entry.run > 1 && !isFinal(entry.status);
  * stops one by one the jobs on a later run (a retry past Batch's attempts, a restart, a priority
  * change), each through the state machine, so a run being submitted right now is ended too.
  */
-export async function carryOutBatchStop(deps: ServiceDeps, batch: BatchRecord) {
+export async function carryOutBatchStop(deps: BatchDeps, batch: BatchRecord) {
   if (batch.batchType === "batch") {
     // Announced before its jobs' Stopped changes. A failure here does not fail the stop; the reconciler
     // finds the status unannounced and announces it.

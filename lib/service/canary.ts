@@ -2,7 +2,7 @@ import { canaryFailureMessage } from "../domain/canary.js";
 import { componentOfBatch, jobName } from "../domain/names.js";
 import type { BatchRecord, ShardState } from "../store/job-store.js";
 import { SHARD_SIZE } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { stopWithReason } from "./stop-policy.js";
 
 /** A job that just ended, as the events path saw it. */
@@ -19,7 +19,7 @@ export interface EndedJob {
  * successes (one UpdateItem); the one that completes the set releases the held groups.
  */
 export async function checkCanary(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   canaryJobs: number,
   ended: readonly EndedJob[],
@@ -42,7 +42,7 @@ export async function checkCanary(
 }
 
 /** Every canary job succeeded: the held groups become pending and go to the background submitter. */
-export async function releaseCanary(deps: ServiceDeps, batchName: string, correlationId: string | undefined) {
+export async function releaseCanary(deps: BatchDeps, batchName: string, correlationId: string | undefined) {
   if (!(await deps.store.releaseCanary(batchName, deps.now()))) return;
   deps.logger.info("canary passed; submitting the rest of the batch", { batchName });
   for (const group of await deps.store.listGroups(batchName)) {
@@ -56,7 +56,7 @@ export async function releaseCanary(deps: ServiceDeps, batchName: string, correl
  * The reconciler's pass (it has read every shard): what the events path missed (a crash between a canary
  * job's write and the tracker's) is decided from the canary jobs' entries.
  */
-export async function reconcileCanary(deps: ServiceDeps, batch: BatchRecord, shards: readonly ShardState[]) {
+export async function reconcileCanary(deps: BatchDeps, batch: BatchRecord, shards: readonly ShardState[]) {
   if (!batch.canary || batch.canaryReleased !== undefined || batch.stopRequested !== undefined) return;
   const ended: EndedJob[] = [];
   for (const shard of shards) {

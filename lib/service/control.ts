@@ -7,7 +7,7 @@ import { type BatchRecord, groupOfOrdinal, shardCountOf } from "../store/job-sto
 import { requestBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
 import { onDeleted } from "./dependencies.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps, ReadDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { findBatch, findJob, singleJobEntry } from "./queries.js";
@@ -19,7 +19,7 @@ const success = (message: string): Status => ({ status: "Success", message, code
  * (no new run of it starts after this, and a run that starts anyway is terminated), then its Batch job
  * is terminated, or it ends Stopped at once when it is not in Batch.
  */
-async function stopOne(deps: ServiceDeps, batch: BatchRecord, ordinal: number, name: string) {
+async function stopOne(deps: BatchDeps, batch: BatchRecord, ordinal: number, name: string) {
   const group = groupOfOrdinal(await deps.store.listGroups(batch.name), ordinal);
   let decision: Decision | undefined;
   const outcome = await writeEntryWithRetry(deps, batch.name, ordinal, (entry) => {
@@ -35,14 +35,14 @@ async function stopOne(deps: ServiceDeps, batch: BatchRecord, ordinal: number, n
 }
 
 /** POST /jobs/{name}/stop (any job) and POST /batches/{b}/jobs/{job}/stop. */
-export async function stopJob(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+export async function stopJob(deps: BatchDeps, componentName: string, name: string): Promise<Status> {
   const { batch, ordinal } = await findJob(deps, componentName, name);
   await stopOne(deps, batch, ordinal, name);
   return success(`job ${name} successfully stopped`);
 }
 
 export async function stopJobInBatch(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   batchName: string,
   job: string,
@@ -59,14 +59,14 @@ export async function stopJobInBatch(
  * Whether every job of the batch has ended: one small read (the batch's tracker, which records its
  * phase; a single job's own item), never its shards.
  */
-async function hasEnded(deps: ServiceDeps, batch: BatchRecord): Promise<boolean> {
+async function hasEnded(deps: ReadDeps, batch: BatchRecord): Promise<boolean> {
   if (batch.batchType === "job") return isFinal((await singleJobEntry(deps, batch)).status);
   const tracker = await deps.store.getTracker(batch.name);
   return tracker?.phase === "ended";
 }
 
 /** POST /batches/{name}/stop: stops every array and plain job of the batch (carried out in the background). */
-export async function stopBatch(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+export async function stopBatch(deps: BatchDeps, componentName: string, name: string): Promise<Status> {
   const batch = await findBatch(deps, componentName, name);
   if (await hasEnded(deps, batch)) {
     throw new BadRequestError(`batch ${name} has already ended and cannot be stopped`);
@@ -77,7 +77,7 @@ export async function stopBatch(deps: ServiceDeps, componentName: string, name: 
 
 /** POST /jobs/stop and POST /batches/stop: stop everything of that kind that has not ended. */
 export async function stopAll(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   batchType: "job" | "batch",
   /** Access rules: batches the caller may not stop are left alone. */
@@ -101,7 +101,7 @@ export async function stopAll(
 /** Batches looked at in parallel by a stop of all. */
 const STOP_ALL_CONCURRENCY = 8;
 
-export async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
+export async function deleteWhole(deps: BatchDeps, batch: BatchRecord) {
   for (const group of await deps.store.listGroups(batch.name)) {
     if (group.state === "submitted" && group.batchJobId)
       await deps.batch.terminate(group.batchJobId, STOP_REASON);
@@ -114,7 +114,7 @@ export async function deleteWhole(deps: ServiceDeps, batch: BatchRecord) {
 }
 
 /** DELETE /jobs/{name}: a single job only (Radix); stops it first if it is running. */
-export async function deleteJob(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+export async function deleteJob(deps: BatchDeps, componentName: string, name: string): Promise<Status> {
   const { batch } = await findJob(deps, componentName, name);
   if (batch.batchType !== "job") {
     throw new BadRequestError(`job ${name} belongs to batch ${batch.name}; delete the batch instead`);
@@ -124,7 +124,7 @@ export async function deleteJob(deps: ServiceDeps, componentName: string, name: 
 }
 
 /** DELETE /batches/{name}: the batch, all its jobs and its payloads. */
-export async function deleteBatch(deps: ServiceDeps, componentName: string, name: string): Promise<Status> {
+export async function deleteBatch(deps: BatchDeps, componentName: string, name: string): Promise<Status> {
   const batch = await findBatch(deps, componentName, name);
   await deleteWhole(deps, batch);
   return success(`batch ${name} successfully deleted`);
@@ -136,7 +136,7 @@ export async function deleteBatch(deps: ServiceDeps, componentName: string, name
  * end them, so each one still open is terminated too. Only shards whose index shows an open job are read
  * (a finished batch, as retention deletes them, costs one small read per shard).
  */
-async function terminateOwnRuns(deps: ServiceDeps, batch: BatchRecord) {
+async function terminateOwnRuns(deps: BatchDeps, batch: BatchRecord) {
   const summaries = await deps.store.getSummaries(batch.name, shardCountOf(batch.size));
   for (const summary of summaries) {
     if (!Object.entries(summary.counts).some(([status, count]) => count && !isFinal(status))) continue;

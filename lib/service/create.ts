@@ -19,7 +19,7 @@ import { jobName, newBatchName } from "../domain/names.js";
 import { reuseDigest } from "../domain/reuse-digest.js";
 import { type BatchRecord, type BatchType, type GroupRecord, SHARD_SIZE } from "../store/job-store.js";
 import { resolveDependencies, startDependent } from "./dependencies.js";
-import { componentSettings, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, componentSettings, type ReadDeps, type ServiceDeps } from "./deps.js";
 import { getBatch, getJob, singleJobEntry, summariesOf } from "./queries.js";
 import { submitBatch } from "./submit.js";
 import { batchStatusView, countsOf, jobStatusesOf, jobStatusView } from "./views.js";
@@ -44,7 +44,7 @@ const specFields = ({
 
 /** Effective specs, computed once per distinct description (100,000 identical jobs cost one merge). */
 function specsOf(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   componentName: string,
   defaults: JobSpecInput | undefined,
   jobs: JobScheduleDescription[],
@@ -80,7 +80,7 @@ const SIZED_FIELDS = ["variables", "command", "args"] as const;
  * anything is stored or submitted.
  */
 function checkSubmitJobSize(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   component: ComponentSettings,
   spec: EffectiveSpec,
   where: { defaults?: JobSpecInput; job: JobSpecInput; position: number; count: number },
@@ -132,7 +132,7 @@ type Layer = JobSpecInput & { project?: string; ttlAfterFinish?: number };
 
 /** What a request becomes before anything is stored: specs, AWS Batch groups and the reuse digest. */
 function prepare(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   componentName: string,
   batchType: BatchType,
   defaults: Layer | undefined,
@@ -166,7 +166,7 @@ function prepare(
 type Prepared = ReturnType<typeof prepare>;
 
 /** The newest earlier job or batch with this digest whose jobs all Succeeded, if any is still kept. */
-async function findReusable(deps: ServiceDeps, componentName: string, batchType: BatchType, digest: string) {
+async function findReusable(deps: ReadDeps, componentName: string, batchType: BatchType, digest: string) {
   for (const name of await deps.store.findByDigest(componentName, batchType, digest, 10)) {
     const batch = await deps.store.getBatch(name);
     if (!batch || batch.component !== componentName) continue;
@@ -176,7 +176,7 @@ async function findReusable(deps: ServiceDeps, componentName: string, batchType:
 }
 
 async function recordBatch(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   batchType: BatchType,
   batchId: string | undefined,
@@ -250,7 +250,7 @@ async function recordBatch(
  * the retries, the process dying) is resumed by the reconciler from the record, so the caller still gets
  * the batch (Waiting) and nothing is lost or started twice.
  */
-async function submitNowOrLater(deps: ServiceDeps, recorded: Recorded) {
+async function submitNowOrLater(deps: BatchDeps, recorded: Recorded) {
   const { batch, groups } = recorded;
   try {
     if (batch.size > SYNC_SUBMIT_MAX_JOBS || groups.length > SYNC_SUBMIT_MAX_GROUPS) {
@@ -265,7 +265,7 @@ async function submitNowOrLater(deps: ServiceDeps, recorded: Recorded) {
 
 /** POST /jobs: a single job is a batch of one (Radix). Answers Waiting once it is submitted. */
 export async function createJob(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   request: JobScheduleDescription,
   options: CreateOptions = {},
@@ -287,7 +287,7 @@ export async function createJob(
 
 /** POST /batches: jobs with equal effective specs become one AWS Batch array job. */
 export async function createBatch(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   request: BatchScheduleDescription,
   options: CreateOptions = {},

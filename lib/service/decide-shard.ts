@@ -1,7 +1,7 @@
 import { currentBatchJobId, decide, type Effect, type JobInput } from "../domain/job-machine.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { type GroupRecord, groupOfOrdinal, SHARD_SIZE } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard } from "./entries.js";
 
@@ -21,7 +21,7 @@ export interface ShardDecision {
  * through the state machine (lib/domain/job-machine.ts) in one shard write, with the outbox first, and
  * then what each decision asked for is carried out. Returns the ordinals whose entry changed.
  */
-export async function decideShard(deps: ServiceDeps, request: ShardDecision): Promise<number[]> {
+export async function decideShard(deps: BatchDeps, request: ShardDecision): Promise<number[]> {
   const { batchName, shard, groups, input } = request;
   const now = deps.now();
   const decided = new Map<number, { changed: boolean; effects: readonly Effect[] }>();

@@ -35,7 +35,7 @@ import {
   onDependencyEnded,
   outcomeOfDependency,
 } from "./dependency-check.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps, ReadDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { submitRun } from "./resubmit.js";
 
@@ -71,7 +71,7 @@ const cut = (text: string) => (text.length > 80 ? `${text.slice(0, 79)}…` : te
  * batch (so a cycle, or a job waiting for itself, cannot be named). A 422 names the entry otherwise.
  */
 export async function resolveDependencies(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   requested: Requested | undefined,
   dependent: { batchType: BatchType; size: number },
 ): Promise<Dependency[] | undefined> {
@@ -147,7 +147,7 @@ function markOf(dependent: string, dependency: Dependency, size: number) {
  * then it is judged at once, since they may have ended already (before the marks were there). The
  * decision is recorded; the caller submits (or stops) it as usual. Returns the record as it is now.
  */
-export async function startDependent(deps: ServiceDeps, batch: BatchRecord): Promise<BatchRecord> {
+export async function startDependent(deps: BatchDeps, batch: BatchRecord): Promise<BatchRecord> {
   if (!batch.dependsOn?.length) return batch;
   for (const dependency of batch.dependsOn) {
     const { mark, shards } = markOf(batch.name, dependency, batch.size);
@@ -164,7 +164,7 @@ export async function startDependent(deps: ServiceDeps, batch: BatchRecord): Pro
  * whose partners are ready are submitted one by one. Returns the groups as they are now.
  */
 export async function releaseDependent(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   groups: GroupRecord[],
 ): Promise<GroupRecord[]> {
@@ -187,7 +187,7 @@ export async function releaseDependent(
 
 /** Every held job of an elementwise dependent judged from its partners (whole batches read once). */
 async function sweepElementwise(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   groups: GroupRecord[],
   shards?: readonly ShardState[],
@@ -214,7 +214,7 @@ async function sweepElementwise(
 const SUBMIT_CONCURRENCY = 4;
 
 /** The status of every job of a batch by ordinal; undefined when the batch does not exist. */
-async function statusesOf(deps: ServiceDeps, batchName: string) {
+async function statusesOf(deps: ReadDeps, batchName: string) {
   const batch = await deps.store.getBatch(batchName);
   if (!batch) return undefined;
   const statuses = new Map<number, string>();
@@ -227,7 +227,7 @@ const RELEASED_REASON = "its dependencies were met; submitted";
 
 /** Job `ordinal` of an elementwise dependent: submitted (met), ended Stopped (unmet), or left waiting. */
 async function carryOutForJob(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   ordinal: number,
   judgement: Judgement,
@@ -281,7 +281,7 @@ async function carryOutForJob(
  * for jobs without; a failure is logged and left to the reconciler.
  */
 export async function onJobsEnded(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   marks: readonly string[],
   ended: readonly { ordinal: number; status: string }[],
@@ -318,7 +318,7 @@ export async function onJobsEnded(
  * that just ended is known, so only others are read).
  */
 async function judgeJob(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   ordinal: number,
   groups: GroupRecord[],
@@ -344,7 +344,7 @@ async function judgeJob(
  * waits, submits what a crash left held after its dependencies were met, and sweeps an elementwise one.
  */
 export async function reconcileDependencies(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   groups: GroupRecord[],
   shards: readonly ShardState[],
@@ -366,7 +366,7 @@ export async function reconcileDependencies(
  * costs a read when that dependency ends), and its own dependents are judged (a deleted dependency
  * meets no condition); elementwise ones are swept by the background submitter.
  */
-export async function onDeleted(deps: ServiceDeps, batch: BatchRecord) {
+export async function onDeleted(deps: BatchDeps, batch: BatchRecord) {
   for (const dependency of batch.dependsOn ?? []) {
     const { mark, shards } = markOf(batch.name, dependency, batch.size);
     try {

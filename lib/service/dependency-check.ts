@@ -8,7 +8,7 @@ import {
 } from "../domain/dependencies.js";
 import { isFinal } from "../domain/status.js";
 import { type BatchRecord, shardOf } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps, ReadDeps } from "./deps.js";
 
 /**
  * The light half of dependencies (lib/domain/dependencies.ts): judging a dependent's dependencies on
@@ -20,7 +20,7 @@ import type { ServiceDeps } from "./deps.js";
 
 /** What a dependency has come to so far: its batch's tracker, or its job's item (and its batch's record). */
 export async function outcomeOfDependency(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   dependency: Dependency,
   ordinal = dependency.ordinal,
 ): Promise<Outcome | undefined> {
@@ -50,7 +50,7 @@ const judgeable = (batch: BatchRecord | undefined): batch is BatchRecord & { dep
  * background submitter carries the decision out; returns the judgement (undefined: nothing to judge).
  */
 export async function judgeDependent(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   dependentName: string,
   options: { handOver: boolean; correlationId?: string } = { handOver: true },
 ): Promise<Judgement | undefined> {
@@ -90,7 +90,7 @@ export const dependentNames = (marks: readonly string[]) => [
  * pass.
  */
 export async function onDependencyEnded(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   options: { dependents?: string[]; correlationId?: string } = {},
 ) {

@@ -57,6 +57,19 @@ export interface ServiceDeps {
   readonly localEntrypoints?: Record<string, string[]>;
 }
 
+/**
+ * The slices of {@link ServiceDeps} a use case declares (each includes the one before): what it reads,
+ * what writing job state adds (publishing its product events, metrics), and what starting and ending
+ * AWS Batch jobs adds. Only the HTTP edge and the handlers take all of ServiceDeps.
+ */
+export type ReadDeps = Pick<ServiceDeps, "runtime" | "store" | "now" | "logger">;
+export type WriteDeps = ReadDeps & Pick<ServiceDeps, "events" | "metrics" | "correlationId">;
+export type BatchDeps = WriteDeps &
+  Pick<
+    ServiceDeps,
+    "batch" | "payloads" | "submitLeaseMs" | "localEntrypoints" | "submitInBackground" | "restartSyncMax"
+  >;
+
 export function componentSettings(deps: Pick<ServiceDeps, "runtime">, name: string): ComponentSettings {
   const component = deps.runtime.components.find((candidate) => candidate.name === name);
   if (!component) throw new Error(`job component ${name} is not configured`);

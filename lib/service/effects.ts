@@ -1,6 +1,6 @@
 import type { Effect } from "../domain/job-machine.js";
 import type { GroupRecord } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { submitRun } from "./resubmit.js";
 
 /** Where a decision's effects apply: the job, its group, and when the decision was made. */
@@ -18,7 +18,7 @@ export interface EffectTarget {
  * (lib/service/entries.ts). A failure here is not lost: a new run keeps `resubmitRequested` on the job
  * and the reconciler resumes it; a terminate or cancel is asked again by the next event or repair.
  */
-export async function carryOut(deps: ServiceDeps, target: EffectTarget, effects: readonly Effect[]) {
+export async function carryOut(deps: BatchDeps, target: EffectTarget, effects: readonly Effect[]) {
   for (const effect of effects) {
     switch (effect.kind) {
       case "terminate":

@@ -6,7 +6,7 @@ import { type EntryChange, type EntryOutcome, writeEntriesWithRetry } from "../s
 import { SHARD_SIZE, shardOf } from "../store/job-store.js";
 import { trackShardPhase } from "./batch-status.js";
 import { checkCanary } from "./canary.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps, ReadDeps } from "./deps.js";
 import { type JobEvents, keepBounded, mergeOutbox, publishJobEvents, toPending } from "./job-outbox.js";
 import { KeyedLock } from "./keyed-lock.js";
 
@@ -60,7 +60,7 @@ const DAY_SECONDS = 86_400;
  * Epoch seconds after which DynamoDB may delete a job item created now: the component's maxAgeDays
  * (and a day) from now, never before the batch's own record (created earlier with the same rule).
  */
-function ttlOfNewItems(deps: ServiceDeps, batchName: string): number | undefined {
+function ttlOfNewItems(deps: ReadDeps, batchName: string): number | undefined {
   const component = deps.runtime.components.find(
     (candidate) => candidate.name === componentOfBatch(batchName),
   );
@@ -74,7 +74,7 @@ function ttlOfNewItems(deps: ServiceDeps, batchName: string): number | undefined
  * size. Used for the scheduler's own changes, so their events go through the entry's outbox.
  */
 export async function writeEntryWithRetry(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   ordinal: number,
   change: EntryChange,
@@ -96,7 +96,7 @@ export async function writeEntryWithRetry(
  * write to the batch's tracker when the shard's phase flips (a few times per shard).
  */
 export function updateShard(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   shard: number,
   changes: ShardChange[],
@@ -108,7 +108,7 @@ export function updateShard(
 }
 
 async function applyToShard(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   shard: number,
   changes: ShardChange[],

@@ -1,7 +1,7 @@
 import { decide } from "../domain/job-machine.js";
 import type { JobEntry } from "../domain/job-state.js";
 import { type GroupRecord, SHARD_SIZE, shardOf } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { updateShard } from "./entries.js";
 
 /**
@@ -9,7 +9,7 @@ import { updateShard } from "./entries.js";
  * write per shard, the events through the entries' outbox (the scheduler's own changes).
  */
 export async function finishGroupJobs(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   group: GroupRecord,
   status: "Stopped" | "Failed",
   message: string,

@@ -3,7 +3,7 @@ import { componentOfBatch, jobName } from "../domain/names.js";
 import { type JobStatusChange, jobEvent } from "../notify/product-events.js";
 import { writeEntriesWithRetry } from "../store/entry-writes.js";
 import { SHARD_SIZE } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { ReadDeps, WriteDeps } from "./deps.js";
 
 /**
  * A job entry's outbox: product events of its status changes not yet known to be published. Kept only
@@ -60,7 +60,7 @@ export interface JobEvents {
 
 /** The outbox after a merge; dropping its oldest events is logged as an error. */
 export function keepBounded(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   batchName: string,
   slot: number,
   merged: { outbox: PendingEvent[]; dropped: number },
@@ -81,7 +81,7 @@ export function keepBounded(
  * only on failure). Returns whether something stayed unpublished.
  */
 export async function publishJobEvents(
-  deps: ServiceDeps,
+  deps: WriteDeps,
   batchName: string,
   shard: number,
   jobs: JobEvents[],

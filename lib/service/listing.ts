@@ -4,7 +4,7 @@ import type { BatchStatus, JobStatus } from "../api/schemas.js";
 import type { JobEntry } from "../domain/job-state.js";
 import type { BatchType, ListedBatch } from "../store/job-store.js";
 import { SHARD_SIZE, shardCountOf } from "../store/job-store.js";
-import { componentSettings, type ServiceDeps } from "./deps.js";
+import { componentSettings, type ReadDeps } from "./deps.js";
 import { findBatch, summariesOf } from "./queries.js";
 import { batchStatusView, displayStatus, jobStatusView } from "./views.js";
 
@@ -50,7 +50,7 @@ const matchesBatch = (listed: ListedBatch, query: ListQuery, type: BatchType) =>
  * that matches little still answers quickly (with a token to go on).
  */
 async function walkListing(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   component: string,
   type: BatchType,
   query: ListQuery,
@@ -92,7 +92,7 @@ function jobMatches(entry: JobEntry, query: ListQuery, stopRequested: boolean, l
  * batches (in job order within each). Each matching job appears exactly once over the pages.
  */
 export async function queryJobs(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   componentName: string,
   query: ListQuery,
 ): Promise<ListPage<JobStatus>> {
@@ -130,7 +130,7 @@ export async function queryJobs(
 
 /** GET /batches with filters: batches (without their jobs, as Radix lists them), newest first by default. */
 export async function queryBatches(
-  deps: ServiceDeps,
+  deps: ReadDeps,
   componentName: string,
   query: ListQuery,
 ): Promise<ListPage<BatchStatus>> {

@@ -1,5 +1,5 @@
 import type { BatchRecord } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 
 /**
  * Beyond Radix: a batch's `maxParallel` (Slurm `--array=…%N`, Google Batch `parallelism`) is an AWS
@@ -22,7 +22,7 @@ export const parallelResourceOf = (batchName: string) => `${PARALLEL_RESOURCE_PR
 
 /** Creates the batch's resource if it has a maxParallel (idempotent); its name, to put on submissions. */
 export async function ensureParallelResource(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
 ): Promise<string | undefined> {
   if (batch.maxParallel === undefined) return undefined;
@@ -32,7 +32,7 @@ export async function ensureParallelResource(
 }
 
 /** Deletes the batch's resource once it ended; a failure is logged and left for the reconciler. */
-export async function releaseParallelResource(deps: ServiceDeps, batch: BatchRecord) {
+export async function releaseParallelResource(deps: BatchDeps, batch: BatchRecord) {
   if (batch.maxParallel === undefined) return;
   try {
     await deps.batch.deleteConsumableResource(parallelResourceOf(batch.name));

@@ -23,7 +23,7 @@ import { reconcileBatchStatus } from "./batch-status.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { reconcileCanary } from "./canary.js";
 import { reconcileDependencies } from "./dependencies.js";
-import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, DEFAULT_SUBMIT_LEASE_MS, type ReadDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
 import { releaseParallelResource } from "./max-parallel.js";
@@ -70,7 +70,7 @@ export interface ReconcileReport {
  *    index.
  */
 export async function reconcile(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS,
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = {
@@ -109,7 +109,7 @@ export async function reconcile(
 
 /** One batch's repair, step by step (each step below is one of the numbered ones of {@link reconcile}). */
 async function reconcileBatch(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   name: string,
   options: ReconcileOptions,
   report: ReconcileReport,
@@ -148,7 +148,7 @@ interface OpenJob {
 
 /** 1. A submission still pending or submitting long after creation is resumed; returns the groups as now. */
 async function resumeSubmission(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   options: ReconcileOptions,
   report: ReconcileReport,
@@ -171,7 +171,7 @@ async function resumeSubmission(
  * outboxes, the canary, dependsOn and stopPolicy decisions, the batch's status and its announcement.
  */
 async function repairDerivedState(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   groups: GroupRecord[],
   shards: readonly ShardState[],
@@ -216,7 +216,7 @@ function openJobsOf(shards: readonly ShardState[], groups: GroupRecord[]): OpenJ
  * showing up in AWS Batch. Returns the AWS Batch ids of jobs with no news for a while (step 3).
  */
 async function checkOpenJobs(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   open: OpenJob[],
   options: ReconcileOptions,
@@ -256,7 +256,7 @@ async function checkOpenJobs(
  * the same decision as an event (lib/domain/job-machine.ts), then carries out what it asked for.
  */
 async function observeStaleJobs(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   groups: GroupRecord[],
   stale: string[],
@@ -296,7 +296,7 @@ async function observeStaleJobs(
  * A shard's index that disagrees with its jobs (a crash between a job's write and its index's, with no
  * later change of that job) is moved forward to them: counts are exact again.
  */
-async function repairIndexes(deps: ServiceDeps, name: string, shards: readonly ShardState[]) {
+async function repairIndexes(deps: ReadDeps, name: string, shards: readonly ShardState[]) {
   for (const shard of shards) {
     const fromJobs: Record<string, number> = {};
     for (const entry of shard.entries.values()) fromJobs[entry.status] = (fromJobs[entry.status] ?? 0) + 1;
@@ -319,7 +319,7 @@ async function repairIndexes(deps: ServiceDeps, name: string, shards: readonly S
  * recording its own change and publishing it): a no-op touch of those jobs publishes and clears it.
  * Returns whether some are still unpublished.
  */
-async function publishOutboxes(deps: ServiceDeps, name: string, shards: readonly ShardState[]) {
+async function publishOutboxes(deps: BatchDeps, name: string, shards: readonly ShardState[]) {
   let left = false;
   for (const shard of shards) {
     const slots = [...shard.entries].filter(([, entry]) => entry.outbox?.length).map(([slot]) => slot);
@@ -336,7 +336,7 @@ async function publishOutboxes(deps: ServiceDeps, name: string, shards: readonly
 }
 
 /** The deadline through the state machine: its Batch job terminated, or the job ended at once. */
-async function endPastDeadline(deps: ServiceDeps, batchName: string, ordinal: number, context: JobContext) {
+async function endPastDeadline(deps: BatchDeps, batchName: string, ordinal: number, context: JobContext) {
   let decision: Decision | undefined;
   await writeEntryWithRetry(deps, batchName, ordinal, (entry) => {
     decision = decide(entry, { kind: "deadline" }, context, deps.now());

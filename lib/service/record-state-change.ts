@@ -6,7 +6,7 @@ import type { JobEntry, Observation } from "../domain/job-state.js";
 import { progressOf } from "../domain/status.js";
 import { groupOfOrdinal, shardOf } from "../store/job-store.js";
 import { onJobsEnded } from "./dependencies.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { carryOut } from "./effects.js";
 import { type EntryOutcome, updateShard } from "./entries.js";
 
@@ -113,7 +113,7 @@ export const isCurrent = (entry: JobEntry, observation: Observation): boolean =>
  * count nothing twice), one shard read and one conditional write, whatever the batch size.
  */
 export async function recordStateChange(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   detail: BatchJobDetail,
 ): Promise<StateChangeOutcome> {
   const [outcome] = await recordStateChanges(deps, [{ detail }]);
@@ -127,7 +127,7 @@ export async function recordStateChange(
  * to Waiting and is resubmitted (lib/domain/retry.ts).
  */
 export async function recordStateChanges(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   inputs: StateChangeInput[],
 ): Promise<StateChangeOutcome[]> {
   const outcomes: StateChangeOutcome[] = inputs.map(() => "ignored");

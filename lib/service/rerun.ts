@@ -14,7 +14,7 @@ import {
 } from "../store/job-store.js";
 import { runConcurrently } from "./concurrency.js";
 import { decideShard } from "./decide-shard.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { updateShard, writeEntryWithRetry } from "./entries.js";
 import { allShards, findBatch, findJob, getBatch, getJob } from "./queries.js";
 import { submitRun } from "./resubmit.js";
@@ -29,7 +29,7 @@ export const RESTART_SYNC_MAX = 200;
  * `resubmitRequested`, and the reconciler resumes it once the lease ends, asking Batch first.
  */
 async function submitRestarted(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   restarted: { ordinal: number; entry: JobEntry }[],
 ) {
@@ -63,7 +63,7 @@ async function submitRestarted(
  * this only in its console). Earlier attempts stay in its history; backoffLimit and timeLimitSeconds
  * count afresh from the restart.
  */
-export async function restartJob(deps: ServiceDeps, componentName: string, name: string): Promise<JobStatus> {
+export async function restartJob(deps: BatchDeps, componentName: string, name: string): Promise<JobStatus> {
   const { batch, ordinal } = await findJob(deps, componentName, name);
   let restarted: JobEntry | undefined;
   const outcome = await writeEntryWithRetry(deps, batch.name, ordinal, (entry) => {
@@ -84,7 +84,7 @@ export async function restartJob(deps: ServiceDeps, componentName: string, name:
  * One conditional write per shard of 100 jobs.
  */
 export async function restartBatch(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   name: string,
   options: { all?: boolean } = {},
@@ -138,7 +138,7 @@ export async function restartBatch(
 
 /** Reprioritizes the waiting jobs of one shard; returns how many were reached. */
 async function reprioritizeShard(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batch: BatchRecord,
   shard: number,
   slots: number[],
@@ -163,7 +163,7 @@ export interface PriorityChange {
 
 /** PATCH /jobs/{name}: changes the priority of a waiting job (Arvados update, Run:AI priority). */
 export async function changeJobPriority(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   name: string,
   change: PriorityChange,
@@ -188,7 +188,7 @@ export async function changeJobPriority(
 
 /** PATCH /batches/{name}: changes the priority of the batch's waiting jobs. */
 export async function changeBatchPriority(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   name: string,
   change: PriorityChange,
@@ -212,7 +212,7 @@ export async function changeBatchPriority(
  * (`resubmitRequested` equal to `restarted`): once the reconciler took it over, or an event moved it
  * on, it is left alone, so no run is submitted twice.
  */
-export async function submitRestartedRuns(deps: ServiceDeps, batch: BatchRecord) {
+export async function submitRestartedRuns(deps: BatchDeps, batch: BatchRecord) {
   const shards = await allShards(deps, batch);
   const handedOver: { ordinal: number; entry: JobEntry }[] = [];
   for (const shard of shards) {

@@ -4,7 +4,7 @@ import { componentOfBatch } from "../domain/names.js";
 import { nextRunAttempts } from "../domain/retry.js";
 import { isFinal } from "../domain/status.js";
 import { type GroupRecord, shardOf } from "../store/job-store.js";
-import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, DEFAULT_SUBMIT_LEASE_MS, type ReadDeps } from "./deps.js";
 import { writeEntryWithRetry } from "./entries.js";
 import { ensureParallelResource } from "./max-parallel.js";
 import { submitToBatch } from "./submission.js";
@@ -34,7 +34,7 @@ export interface RunRequest {
  * recorded; once SubmitJob answers, the run's Batch job id is recorded on the job (a stop from then on
  * terminates it directly), and a run whose SubmitJob raced a stop is terminated at once.
  */
-export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise<string | undefined> {
+export async function submitRun(deps: BatchDeps, request: RunRequest): Promise<string | undefined> {
   const { batchName, ordinal, run, attempts, group, leaseFrom, checkFirst, priority } = request;
   const componentName = componentOfBatch(batchName);
   const batch = await deps.store.getBatch(batchName);
@@ -65,13 +65,13 @@ export async function submitRun(deps: ServiceDeps, request: RunRequest): Promise
   return batchJobId;
 }
 
-const entryOf = async (deps: ServiceDeps, batchName: string, ordinal: number) => {
+const entryOf = async (deps: ReadDeps, batchName: string, ordinal: number) => {
   const { shard, slot } = shardOf(ordinal);
   return (await deps.store.getEntries(batchName, shard, [slot])).get(slot);
 };
 
 /** A run decided but not submitted when a stop came: the job ends Stopped (nothing is in Batch for it). */
-async function stopUnsubmittedRun(deps: ServiceDeps, batchName: string, ordinal: number, run: number) {
+async function stopUnsubmittedRun(deps: BatchDeps, batchName: string, ordinal: number, run: number) {
   await writeEntryWithRetry(deps, batchName, ordinal, (current) =>
     current.run === run && !isFinal(current.status)
       ? finishWithoutBatch(
@@ -101,7 +101,7 @@ async function stopUnsubmittedRun(deps: ServiceDeps, batchName: string, ordinal:
  * its events end it Stopped.
  */
 async function recordSubmitted(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   ordinal: number,
   run: number,
@@ -131,7 +131,7 @@ async function recordSubmitted(
  * asking Batch first whether the earlier submitter's call went through. False when another one has it.
  */
 export async function resumeRequestedRun(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   ordinal: number,
   entry: JobEntry,

@@ -1,7 +1,7 @@
 import { allEnded, batchStatusOf } from "../domain/aggregate.js";
 import type { BatchType } from "../store/job-store.js";
 import { deleteWhole } from "./control.js";
-import { componentSettings, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, componentSettings } from "./deps.js";
 import { summariesOf } from "./queries.js";
 import { batchFactsOf, countsOf } from "./views.js";
 
@@ -13,7 +13,7 @@ import { batchFactsOf, countsOf } from "./views.js";
  * what it may keep; records also carry a DynamoDB TTL (`maxAgeDays`) as the upper bound.
  */
 export async function enforceRetention(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   batchType: BatchType,
 ): Promise<number> {

@@ -5,7 +5,7 @@ import type { ScheduledRun } from "../schedules/schedule-input.js";
 import type { ScheduleStateStore } from "../schedules/schedule-state.js";
 import { stopJob } from "./control.js";
 import { createJobOnce } from "./create.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps, ReadDeps } from "./deps.js";
 import { getJob } from "./queries.js";
 
 export interface ScheduledRunResult {
@@ -17,7 +17,7 @@ export interface ScheduledRunResult {
 }
 
 /** Whether the job has not ended (a deleted or expired job has). */
-async function isActive(deps: ServiceDeps, component: string, name: string): Promise<boolean> {
+async function isActive(deps: ReadDeps, component: string, name: string): Promise<boolean> {
   try {
     return !isFinal((await getJob(deps, component, name)).status);
   } catch (error) {
@@ -38,7 +38,7 @@ async function isActive(deps: ServiceDeps, component: string, name: string): Pro
  *   scheduledTime: "2026-03-01T02:00:00Z", concurrencyPolicy: "Forbid", payload: "{}" });
  */
 export async function runScheduledJob(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   state: ScheduleStateStore,
   run: ScheduledRun,
 ): Promise<ScheduledRunResult> {

@@ -1,7 +1,7 @@
 import { componentOfBatch } from "../domain/names.js";
 import { breachOf, endCountsOf } from "../domain/stop-policy.js";
 import type { ShardWriteResult } from "../store/job-store.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 
 type Moved = NonNullable<ShardWriteResult["counts"]>;
 
@@ -17,7 +17,7 @@ type Moved = NonNullable<ShardWriteResult["counts"]>;
  * next end of a job (the count is set, not added), or until the reconciler's pass (reconcile.ts).
  */
 export async function checkStopPolicy(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   shard: number,
   first: Moved,
@@ -36,7 +36,7 @@ export async function checkStopPolicy(
 
 /** Records and hands over the stop when the totals breach the policy; returns the reason, if any. */
 export async function stopIfBreached(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   policy: Parameters<typeof breachOf>[0],
   size: number,
@@ -55,7 +55,7 @@ export async function stopIfBreached(
  * submitter, which carries it out (batch-stop.ts). The batch then ends Failed with the reason as message.
  */
 export async function stopWithReason(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   batchName: string,
   reason: string,
   correlationId: string | undefined,

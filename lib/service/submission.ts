@@ -1,6 +1,6 @@
 import { groupJobName, imageFor, PARAM_RUN, submitInputFor } from "../batch/submit-input.js";
 import type { GroupRecord } from "../store/job-store.js";
-import { componentSettings, leaseDeadline, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, componentSettings, leaseDeadline } from "./deps.js";
 
 /**
  * One SubmitJob of the scheduler: a spec group at its first submission (an array job or a plain job), or
@@ -36,7 +36,7 @@ export interface Submitted {
  * SubmitJob of this name and run when resuming, else build the definition and input and submit within
  * the lease. The callers keep their own records (the group's intent, the job's run) around it.
  */
-export async function submitToBatch(deps: ServiceDeps, submission: Submission): Promise<Submitted> {
+export async function submitToBatch(deps: BatchDeps, submission: Submission): Promise<Submitted> {
   const { group } = submission;
   const component = componentSettings(deps, submission.component);
   const queue = deps.runtime.queues.find((candidate) => candidate.key === group.spec.queueKey);

@@ -2,7 +2,7 @@ import type { GroupRecord } from "../store/job-store.js";
 import { carryOutBatchStop } from "./batch-stop.js";
 import { runConcurrently } from "./concurrency.js";
 import { releaseDependent } from "./dependencies.js";
-import { DEFAULT_SUBMIT_LEASE_MS, type ServiceDeps } from "./deps.js";
+import { type BatchDeps, DEFAULT_SUBMIT_LEASE_MS } from "./deps.js";
 import { finishGroupJobs } from "./finish-group.js";
 import { ensureParallelResource } from "./max-parallel.js";
 import { submitRestartedRuns } from "./rerun.js";
@@ -19,7 +19,7 @@ const isClientError = (error: unknown) => (error as Error).name === "ClientExcep
  * and run before submitting again.
  */
 async function submitGroup(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   group: GroupRecord,
   payloadKey: string | undefined,
@@ -83,7 +83,7 @@ async function submitGroup(
 
 /** Submits the batch's groups that are not yet submitted. Safe to run again (resumes, never doubles). */
 export async function submitBatch(
-  deps: ServiceDeps,
+  deps: BatchDeps,
   componentName: string,
   batchName: string,
   knownGroups?: GroupRecord[],

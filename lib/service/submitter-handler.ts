@@ -1,7 +1,7 @@
 import type { Context } from "aws-lambda";
 import * as z from "zod";
 import { invocationDeps } from "../observability/correlation.js";
-import type { ServiceDeps } from "./deps.js";
+import type { BatchDeps } from "./deps.js";
 import { submitBatch } from "./submit.js";
 
 const submitRequestSchema = z.object({
@@ -14,7 +14,7 @@ const submitRequestSchema = z.object({
  * The background submitter: `{component, batchName, correlationId}` in, the batch's pending groups
  * submitted; its log lines carry the correlation id of the API request that recorded the batch.
  */
-export function createSubmitterHandler(deps: ServiceDeps) {
+export function createSubmitterHandler(deps: BatchDeps) {
   return async (event: unknown, context?: Partial<Context>) => {
     const { component, batchName, correlationId } = submitRequestSchema.parse(event);
     try {
