@@ -1,12 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { loadConfigFile } from "#lib/config/load.js";
-import { startLocalStack } from "#lib/local/stack.js";
-import { benchBurst, benchTrickle, burstScope, type CapacityRow, type HandlerStats } from "./capacity.js";
-import { CapacityMeter } from "./capacity-meter.js";
+import { startBenchStack } from "./bench-stack.js";
+import { benchBurst, benchTrickle, type CapacityRow } from "./capacity.js";
 import { PRICES } from "./prices.js";
 
 /**
@@ -14,40 +7,7 @@ import { PRICES } from "./prices.js";
  * arrival, at 10, 1,000 and 10,000 jobs (`npm run bench:capacity -- 10 1000` narrows the sizes).
  */
 export async function benchCapacity(sizes: number[]): Promise<CapacityRow[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-capacity-"));
-  const stats: HandlerStats = { invocations: 0, events: 0, handlerMs: 0 };
-  const stack = await startLocalStack({
-    config: loadConfigFile("radixconfig.yaml"),
-    dataDir,
-    ephemeralPorts: true,
-    reconcileEveryMs: 0,
-    logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
-    batch: { mode: "status-only", stepDelayMs: 0 },
-    wrapEventHandler: (handler) => (event) =>
-      burstScope.run({}, async () => {
-        const started = performance.now();
-        try {
-          return await handler(event);
-        } finally {
-          stats.invocations++;
-          stats.events += (event as { Records?: unknown[] }).Records?.length ?? 1;
-          stats.handlerMs += performance.now() - started;
-        }
-      }),
-  });
-  const meter = new CapacityMeter();
-  meter.attach(stack.clients.dynamoRaw);
-  const url = Object.values(stack.urls)[0]!;
-  const allSucceeded = async (name: string, jobs: number) => {
-    const deadline = Date.now() + 3_600_000;
-    for (;;) {
-      const response = await fetch(`${url}/api/v1/batches/${name}?limit=1`);
-      const body = (await response.json()) as { jobCounts?: Record<string, number> };
-      if (body.jobCounts?.Succeeded === jobs) return;
-      if (Date.now() > deadline) throw new Error("bench: timed out");
-      await new Promise((resolve) => setTimeout(resolve, jobs > 1000 ? 1000 : 200));
-    }
-  };
+  const { stack, meter, stats, close } = await startBenchStack("capacity");
   try {
     const rows: CapacityRow[] = [];
     for (const jobs of sizes) {
@@ -55,7 +15,7 @@ export async function benchCapacity(sizes: number[]): Promise<CapacityRow[]> {
       console.error(`capacity: trickle ${jobs} done`);
     }
     for (const jobs of sizes) {
-      const row = await benchBurst(stack, meter, jobs, stats, allSucceeded);
+      const row = await benchBurst(stack, meter, jobs, stats);
       console.error(
         `capacity: burst ${jobs} done (creation ${row.creation.wcu.toFixed(0)} WCU in ${row.creation.calls} calls)`,
       );
@@ -63,8 +23,7 @@ export async function benchCapacity(sizes: number[]): Promise<CapacityRow[]> {
     }
     return rows;
   } finally {
-    await stack.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

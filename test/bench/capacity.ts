@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "#lib/batch/submit-input.js";
@@ -8,6 +7,7 @@ import { newBatchName, randomSuffix } from "#lib/domain/names.js";
 import type { LocalStack } from "#lib/local/stack.js";
 import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
 import type { GroupRecord } from "#lib/store/job-store.js";
+import { burstScope, createBatch, type HandlerStats, untilAllSucceeded } from "./bench-stack.js";
 import type { CapacityMeter, CapacityTotals } from "./capacity-meter.js";
 import { PRICES } from "./prices.js";
 
@@ -212,15 +212,6 @@ export async function benchTrickle(
   return rowOf("trickle", batchJobs, jobs, events.length, events.length, totals, performance.now() - started);
 }
 
-/** Marks the events handler's calls during a burst (the emulator drives the batch). */
-export const burstScope = new AsyncLocalStorage<object>();
-
-export interface HandlerStats {
-  invocations: number;
-  events: number;
-  handlerMs: number;
-}
-
 /**
  * Burst: a real batch on the local stack with the status-only emulator, whose events arrive in SQS
  * batches of up to 500 (the local delivery window). Counts every DynamoDB call from creation to the
@@ -231,29 +222,24 @@ export async function benchBurst(
   meter: CapacityMeter,
   jobs: number,
   stats: HandlerStats,
-  allSucceeded: (batchName: string, jobs: number) => Promise<void>,
 ): Promise<CapacityRow & { creation: CapacityTotals }> {
   const url = Object.values(stack.urls)[0]!;
   // Creation: the request and the submission it starts (everything until the batch is in Batch).
   const created = await meter.measure(
-    async () => {
-      const response = await fetch(`${url}/api/v1/batches`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({ payload: `{"i":${i}}` })),
-        }),
-      });
-      const answer = (await response.json()) as { name: string };
-      if (response.status !== 200) throw new Error(`bench: create failed: ${JSON.stringify(answer)}`);
-      return answer.name;
-    },
+    () =>
+      createBatch(url, {
+        jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({ payload: `{"i":${i}}` })),
+      }),
     () => burstScope.getStore() === undefined,
   );
   const before = { ...stats };
   // Events: only what the events handler does (the bench's own polling is not counted).
   const { totals } = await meter.measure(
-    () => allSucceeded(created.result, jobs),
+    () =>
+      untilAllSucceeded(url, created.result, jobs, {
+        timeoutMs: 3_600_000,
+        pollMs: jobs > 1000 ? 1000 : 200,
+      }),
     () => burstScope.getStore() !== undefined,
   );
   const events = stats.events - before.events;

@@ -1,12 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { loadConfigFile } from "#lib/config/load.js";
-import { startLocalStack } from "#lib/local/stack.js";
-import { burstScope } from "./capacity.js";
-import { CapacityMeter } from "./capacity-meter.js";
+import { burstScope, createBatch, startBenchStack, untilAllSucceeded } from "./bench-stack.js";
 
 export interface DependencyRow {
   kind: "whole" | "elementwise";
@@ -26,34 +19,8 @@ export interface DependencyRow {
  * included) per event, and B's SubmitJob calls.
  */
 export async function benchDependencies(jobs: number, kind: DependencyRow["kind"]): Promise<DependencyRow> {
-  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-deps-"));
-  let events = 0;
-  const stack = await startLocalStack({
-    config: loadConfigFile("radixconfig.yaml"),
-    dataDir,
-    ephemeralPorts: true,
-    reconcileEveryMs: 0,
-    logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
-    batch: { mode: "status-only", stepDelayMs: 0 },
-    wrapEventHandler: (handler) => (event) =>
-      burstScope.run({}, () => {
-        events += (event as { Records?: unknown[] }).Records?.length ?? 1;
-        return handler(event);
-      }),
-  });
-  const meter = new CapacityMeter();
-  meter.attach(stack.clients.dynamoRaw);
-  const url = Object.values(stack.urls)[0]!;
-  const post = async (body: unknown) => {
-    const response = await fetch(`${url}/api/v1/batches`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const answer = (await response.json()) as { name: string };
-    if (response.status !== 200) throw new Error(`bench: create failed: ${JSON.stringify(answer)}`);
-    return answer.name;
-  };
+  const { stack, url, meter, stats, close } = await startBenchStack("deps");
+  const post = (body: unknown) => createBatch(url, body);
   const jobList = Array.from({ length: jobs }, (_, i) => ({ payload: `{"i":${i}}` }));
   try {
     const started = performance.now();
@@ -66,13 +33,7 @@ export async function benchDependencies(jobs: number, kind: DependencyRow["kind"
           dependsOn: [{ name: a, elementwise: kind === "elementwise" }],
           jobScheduleDescriptions: jobList,
         });
-        for (;;) {
-          const response = await fetch(`${url}/api/v1/batches/${b}?limit=1`);
-          const body = (await response.json()) as { jobCounts?: Record<string, number> };
-          if (body.jobCounts?.Succeeded === jobs) return;
-          if (performance.now() - started > 1_800_000) throw new Error("bench: timed out");
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
+        await untilAllSucceeded(url, b, jobs, { timeoutMs: 1_800_000, pollMs: 250 });
       },
       () => burstScope.getStore() !== undefined,
     );
@@ -80,14 +41,13 @@ export async function benchDependencies(jobs: number, kind: DependencyRow["kind"
       kind,
       jobs,
       dependentSubmitJobs: (stack.batch.stats().SubmitJob ?? 0) - submitsBefore,
-      events,
-      wcuPerEvent: totals.wcu / Math.max(1, events),
-      rcuPerEvent: totals.rcu / Math.max(1, events),
+      events: stats.events,
+      wcuPerEvent: totals.wcu / Math.max(1, stats.events),
+      rcuPerEvent: totals.rcu / Math.max(1, stats.events),
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await stack.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -1,13 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { loadConfigFile } from "#lib/config/load.js";
 import { specKey } from "#lib/domain/effective-spec.js";
-import { startLocalStack } from "#lib/local/stack.js";
-import { burstScope } from "./capacity.js";
-import { CapacityMeter } from "./capacity-meter.js";
+import { burstScope, createBatch, startBenchStack, untilAllSucceeded } from "./bench-stack.js";
 
 export interface MaxParallelRow {
   jobs: number;
@@ -33,23 +26,9 @@ export interface MaxParallelRow {
  * (ReturnConsumedCapacity, as bench:capacity measures it).
  */
 export async function benchMaxParallel(jobs = 10_000, maxParallel = 100): Promise<MaxParallelRow> {
-  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-maxparallel-"));
-  let events = 0;
-  const stack = await startLocalStack({
-    config: loadConfigFile("radixconfig.yaml"),
-    dataDir,
-    ephemeralPorts: true,
-    reconcileEveryMs: 0,
-    logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
-    batch: { mode: "status-only", stepDelayMs: 0, maxConcurrentJobs: 100_000 },
-    wrapEventHandler: (handler) => (event) =>
-      burstScope.run({}, () => {
-        events += (event as { Records?: unknown[] }).Records?.length ?? 1;
-        return handler(event);
-      }),
+  const { stack, url, meter, stats, close } = await startBenchStack("maxparallel", {
+    maxConcurrentJobs: 100_000,
   });
-  const meter = new CapacityMeter();
-  meter.attach(stack.clients.dynamoRaw);
   const named = new Set<string>();
   stack.clients.batchSubmit.middlewareStack.add(
     (next) => async (args) => {
@@ -64,37 +43,20 @@ export async function benchMaxParallel(jobs = 10_000, maxParallel = 100): Promis
     },
     { step: "initialize", name: "bench-consumable-resources" },
   );
-  const url = Object.values(stack.urls)[0]!;
   try {
     const submitsBefore = stack.batch.stats().SubmitJob ?? 0;
     const started = performance.now();
     const created = await meter.measure(
-      async () => {
-        const response = await fetch(`${url}/api/v1/batches`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            maxParallel,
-            jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({ payload: `{"i":${i}}` })),
-          }),
-        });
-        const answer = (await response.json()) as { name: string };
-        if (response.status !== 200) throw new Error(`bench: create failed: ${JSON.stringify(answer)}`);
-        return answer.name;
-      },
+      () =>
+        createBatch(url, {
+          maxParallel,
+          jobScheduleDescriptions: Array.from({ length: jobs }, (_, i) => ({ payload: `{"i":${i}}` })),
+        }),
       () => burstScope.getStore() === undefined,
     );
     const name = created.result;
     const { totals } = await meter.measure(
-      async () => {
-        for (;;) {
-          const response = await fetch(`${url}/api/v1/batches/${name}?limit=1`);
-          const body = (await response.json()) as { jobCounts?: Record<string, number> };
-          if (body.jobCounts?.Succeeded === jobs) return;
-          if (performance.now() - started > 3_600_000) throw new Error("bench: timed out");
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-      },
+      () => untilAllSucceeded(url, name, jobs, { timeoutMs: 3_600_000, pollMs: 250 }),
       () => burstScope.getStore() !== undefined,
     );
     const groups = await stack.deps.store.listGroups(name);
@@ -104,15 +66,14 @@ export async function benchMaxParallel(jobs = 10_000, maxParallel = 100): Promis
       specGroups: new Set(groups.map((group) => specKey(group.spec))).size,
       submitJobCalls: (stack.batch.stats().SubmitJob ?? 0) - submitsBefore,
       resourcesNamed: [...named],
-      events,
-      wcuPerEvent: totals.wcu / Math.max(1, events),
-      rcuPerEvent: totals.rcu / Math.max(1, events),
+      events: stats.events,
+      wcuPerEvent: totals.wcu / Math.max(1, stats.events),
+      rcuPerEvent: totals.rcu / Math.max(1, stats.events),
       creationWcu: created.totals.wcu,
       allSucceededMs: performance.now() - started,
     };
   } finally {
-    await stack.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 
