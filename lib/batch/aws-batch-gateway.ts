@@ -13,7 +13,7 @@ import {
   type SubmitJobCommandInput,
   TerminateJobCommand,
 } from "@aws-sdk/client-batch";
-import { attemptFacts, type BatchAttemptLike } from "./attempt-facts.js";
+import { attemptFacts, type BatchAttemptLike, mainContainerOf } from "./attempt-facts.js";
 import type { BatchGateway, BatchJobView } from "./gateway.js";
 import { MAIN_CONTAINER } from "./job-definition.js";
 import { PARAM_RUN } from "./submit-input.js";
@@ -47,6 +47,10 @@ export function toJobView(job: JobDetail): BatchJobView {
     parameters: job.parameters,
     arrayIndex: job.arrayProperties?.index,
     attempts: (job.attempts ?? []).map((attempt) => attemptFacts(attempt as BatchAttemptLike)),
+    logStreamName: mainContainerOf({
+      container: job.container,
+      taskProperties: job.ecsProperties?.taskProperties,
+    } as Pick<BatchAttemptLike, "container" | "taskProperties">)?.logStreamName,
   };
 }
 

@@ -13,6 +13,8 @@ export interface BatchJobView {
   parameters?: Record<string, string>;
   arrayIndex?: number;
   attempts: AttemptFacts[];
+  /** The log stream of the main container's attempt in progress (or its last one). */
+  logStreamName?: string;
 }
 
 /** Port: the AWS Batch calls the scheduler makes. */

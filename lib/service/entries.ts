@@ -34,6 +34,13 @@ export interface ShardUpdateOptions {
    * Batch events do without: the event's SQS message is their outbox (see batch-events-handler.ts).
    */
   outboxFirst?: boolean;
+  /**
+   * The changes are observations of AWS Batch: a status-only one (RUNNABLE, STARTING, RUNNING) is written
+   * to the shard's index alone, the job's item lagging behind it (lib/domain/index-state.ts).
+   */
+  indexOnly?: boolean;
+  /** With `indexOnly`: some change is an end, which needs the job's item (and so the index read first). */
+  readIndex?: boolean;
 }
 
 export interface ShardUpdate {
@@ -123,6 +130,8 @@ async function applyToShard(
     batchName,
     shard,
     ttl,
+    indexOnly: options.indexOnly === true && !outboxFirst,
+    readIndex: options.readIndex,
     changes: changes.map(({ slot, change, correlationId }) => ({
       slot,
       change: (entry: JobEntry) => {

@@ -3,6 +3,7 @@ import type { LogChunk } from "../api/log-chunk.js";
 import { isFinal } from "../domain/status.js";
 import { advance, decodeCursor, encodeCursor, type LogCursor, linesAfter } from "../logs/log-cursor.js";
 import type { LogLine, LogReader } from "../logs/log-reader.js";
+import { attemptStreams } from "./attempt-streams.js";
 import type { ServiceDeps } from "./deps.js";
 import { findJob } from "./queries.js";
 
@@ -59,8 +60,8 @@ export async function followJobLogs(
   if (query.cursor !== undefined && !given) {
     throw new InvalidRequestError("query parameter cursor is not one this API returned");
   }
-  const { entry } = await findJob(deps, componentName, name);
-  const streams = entry.attempts.map((attempt) => attempt.log);
+  const { batch, ordinal, entry } = await findJob(deps, componentName, name);
+  const streams = await attemptStreams(deps, batch, ordinal, entry);
   if (query.attempt !== undefined && query.attempt >= streams.length) {
     throw new NotFoundError("attempt", `${query.attempt} of job ${name}`);
   }

@@ -1,4 +1,5 @@
 import { BadRequestError, NotFoundError } from "../api/errors.js";
+import { attemptStreams } from "./attempt-streams.js";
 import type { ServiceDeps } from "./deps.js";
 import { findJob } from "./queries.js";
 
@@ -20,16 +21,16 @@ export async function getJobLogs(
   query: LogQuery,
 ): Promise<string> {
   if (!deps.logs) throw new BadRequestError("logs are not available in this deployment");
-  const { entry } = await findJob(deps, componentName, name);
-  const withLogs = entry.attempts
-    .map((attempt, index) => ({ attempt, index }))
-    .filter(({ attempt }) => attempt.log);
+  const { batch, ordinal, entry } = await findJob(deps, componentName, name);
+  const withLogs = (await attemptStreams(deps, batch, ordinal, entry))
+    .map((log, index) => ({ log, index }))
+    .filter((attempt): attempt is { log: string; index: number } => attempt.log !== undefined);
   const chosen =
     query.attempt === undefined ? withLogs.at(-1) : withLogs.find(({ index }) => index === query.attempt);
   if (!chosen) {
     if (query.attempt !== undefined) throw new NotFoundError("attempt", `${query.attempt} of job ${name}`);
     return "";
   }
-  const lines = await deps.logs.read(chosen.attempt.log!, { tail: query.tail, since: query.since });
+  const lines = await deps.logs.read(chosen.log, { tail: query.tail, since: query.since });
   return lines.map((line) => `${line.message}\n`).join("");
 }

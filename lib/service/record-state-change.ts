@@ -87,6 +87,8 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
   };
 }
 
+const FINAL_BATCH_STATUSES = new Set(["SUCCEEDED", "FAILED"]);
+
 /** "failed": not recorded, or recorded with its product event not published; its trigger must come again. */
 export type StateChangeOutcome = EntryOutcome | "ignored" | "failed";
 
@@ -174,7 +176,11 @@ export async function recordStateChanges(
             return decision.next;
           },
         }));
-        const update = await updateShard(deps, batchName, shard, changes);
+        // Status-only changes go to the shard's index alone (lib/domain/index-state.ts); an end needs the item.
+        const update = await updateShard(deps, batchName, shard, changes, {
+          indexOnly: true,
+          readIndex: items.some(({ observation }) => FINAL_BATCH_STATUSES.has(observation.batchStatus)),
+        });
         const { outcomes: results, unpublished } = update;
         results.forEach((result, i) => {
           // An unpublished event fails its message too, so that SQS delivers it again soon.

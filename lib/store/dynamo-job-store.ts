@@ -10,8 +10,9 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
+import { type IndexedState, indexCode, statusOfCode, throughIndex } from "../domain/index-state.js";
 import { type JobEntry, newEntry } from "../domain/job-state.js";
-import { isFinal, STORED_STATUSES } from "../domain/status.js";
+import { isFinal } from "../domain/status.js";
 import type { EndCounts } from "../domain/stop-policy.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
 import {
@@ -29,6 +30,7 @@ import {
   type ShardSummary,
   type ShardWrite,
   type ShardWriteResult,
+  type StoredJob,
   shardCountOf,
 } from "./job-store.js";
 
@@ -37,11 +39,14 @@ import {
  * sparse GSI `gsi2` on `gsi2pk`/`gsi2sk`):
  * - `B#<batch>` / `R`: the batch record (small; written at creation, stop, restart, settling);
  * - shard n of a batch is the partition `B#<batch>` (n = 0) or `B#<batch>#<n>`, holding
- *   - `I`: the shard's index: `k<slot>` = version × 8 + status (see {@link indexCode}) for every job
- *     written so far (a job not in it is Waiting), `size`, `batchType`, `tStart`/`tEnd`. About 600 bytes
- *     for 100 jobs, so moving it costs 1 WCU; counts come from it, never from the jobs' items;
- *   - `J<slot>`: one job's entry, created with the job's first change (or at creation when the caller
- *     gave it a jobId), written on its own: a change costs by the size of that job, not of the shard;
+ *   - `I`: the shard's index: `k<slot>` = progress × 8 + status (lib/domain/index-state.ts) for every
+ *     job changed so far (a job not in it is Waiting), `s<slot>` = the start of a job's attempt in
+ *     progress while only the index knows it, `size`, `batchType`, `tStart`/`tEnd`. About 1 KB for 100
+ *     jobs; counts come from it, never from the jobs' items;
+ *   - `J<slot>`: one job's entry, created with the job's first change that carries more than a status
+ *     (or at creation when the caller gave it a jobId), written on its own: a change costs by the size
+ *     of that job, not of the shard. Status-only changes (RUNNABLE, STARTING, RUNNING) go to the index
+ *     alone and the item lags behind it; readers see the item moved forward by the index;
  * - `B#<batch>` / `G#<n>`: AWS Batch submission n (plain or array job) of the batch;
  * - `B#<batch>` / `T`: the batch's status tracker (batches only): number sets `startedShards` and
  *   `endedShards`, the recorded `status`/`phase`/`seq`/`published`, the pending event `last`;
@@ -49,10 +54,10 @@ import {
  * - `gsi1pk` = `L#<component>#<job|batch>`, `gsi1sk` = `<created ISO>#<name>` on the record: listing
  *   without a scan; `gsi2pk` = `ACTIVE` on the record until every job has ended (the reconciler's list).
  *
- * A job's change is two single-item writes, never a transaction (dynalite has none, and a transaction
- * costs twice): its own item, conditional on its version, then the index, whose per-job codes only
- * move forward (`k < :new`), so a repeat, a late or a lost index write leaves the counts right once
- * the job's latest status is written there (a redelivery or the reconciler repeats it:
+ * A job's change is at most two single-item writes, never a transaction (dynalite has none, and a
+ * transaction costs twice): its own item, conditional on its version, then the index, whose per-job
+ * codes only move forward (`k < :new`), so a repeat, a late or a lost index write leaves the counts
+ * right once the job's latest status is written there (a redelivery or the reconciler repeats it:
  * {@link DynamoJobStore.repairIndex}). Each shard is its own partition key, so a batch's events spread
  * over size/100 keys instead of one.
  */
@@ -67,11 +72,6 @@ const listKey = (component: string, type: BatchType) => `L#${component}#${type}`
 const TRACKER_KEY = "T";
 const ACTIVE = "ACTIVE";
 const digestKey = (component: string, type: BatchType, digest: string) => `D#${component}#${type}#${digest}`;
-
-/** A job's code in its shard's index: its version and status in one number that only grows. */
-export const indexCode = (entry: Pick<JobEntry, "v" | "status">) =>
-  entry.v * 8 + STORED_STATUSES.indexOf(entry.status);
-const statusOfCode = (code: number) => STORED_STATUSES[code % 8] ?? "Waiting";
 
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_LIMIT = 100;
@@ -96,6 +96,35 @@ function toEntry(item: Item): JobEntry {
 }
 
 const slotOfKey = (sk: string) => Number(sk.slice(1));
+
+/** What a shard's index holds of one job (undefined: nothing, the job is as its item says). */
+function indexedOf(index: Item | undefined, slot: number): IndexedState | undefined {
+  const code = index?.[`k${slot}`];
+  if (typeof code !== "number") return undefined;
+  const start = index?.[`s${slot}`];
+  return typeof start === "number" ? { code, start } : { code };
+}
+
+/** One job's move in its shard's index: its new code, and what moves with it. */
+interface IndexMove {
+  slot: number;
+  code: number;
+  /** The start of its attempt in progress, kept in the index while the item does not have it. */
+  start?: number;
+  /** Its first start and its end: the shard's first start and last end move with them. */
+  started?: number;
+  ended?: number;
+}
+
+/** The index move of a change written to the job's item (the item has its times: the index drops `s`). */
+function moveOf(slot: number, entry: JobEntry): IndexMove {
+  return {
+    slot,
+    code: indexCode(entry),
+    ...(entry.started === undefined ? {} : { started: entry.started }),
+    ...(isFinal(entry.status) && entry.ended !== undefined ? { ended: entry.ended } : {}),
+  };
+}
 
 /** Counts by status from an index item (jobs it does not name are Waiting). */
 function countsOfIndex(index: Item, size: number): Partial<StatusCounts> {
@@ -282,7 +311,10 @@ export class DynamoJobStore implements JobStore {
     return Item ? toBatch(Item) : undefined;
   }
 
-  /** One Query of the shard's partition: its index and the items of the jobs written so far. */
+  /**
+   * One Query of the shard's partition: its index and the items of the jobs written so far, each job
+   * as a reader sees it (its item moved forward by its index code).
+   */
   async getShard(batchName: string, shard: number): Promise<ShardState | undefined> {
     const items = await this.queryPartition("pk = :pk AND sk BETWEEN :from AND :to", {
       ":pk": shardPk(batchName, shard),
@@ -292,10 +324,12 @@ export class DynamoJobStore implements JobStore {
     const index = items.find((item) => item.sk === INDEX_KEY);
     if (!index) return undefined;
     const summary = toSummary(index);
-    const entries = new Map<number, JobEntry>();
-    for (let slot = 0; slot < summary.size; slot++) entries.set(slot, newEntry());
+    const stored = new Map<number, JobEntry>();
     for (const item of items)
-      if (item.sk !== INDEX_KEY) entries.set(slotOfKey(String(item.sk)), toEntry(item));
+      if (item.sk !== INDEX_KEY) stored.set(slotOfKey(String(item.sk)), toEntry(item));
+    const entries = new Map<number, JobEntry>();
+    for (let slot = 0; slot < summary.size; slot++)
+      entries.set(slot, throughIndex(stored.get(slot) ?? newEntry(), indexedOf(index, slot)));
     return { ...summary, batchType: index.batchType as BatchType | undefined, entries };
   }
 
@@ -323,122 +357,166 @@ export class DynamoJobStore implements JobStore {
   }
 
   async getEntries(batchName: string, shard: number, slots: number[]) {
-    const wanted = new Set(slots);
-    const items =
-      wanted.size <= GET_BY_KEY_MAX
-        ? await this.batchGet(
-            [...wanted].map((slot) => ({ pk: shardPk(batchName, shard), sk: jobKey(slot) })),
-          )
-        : await this.queryJobItems(batchName, shard);
+    const { jobs } = await this.readJobs(batchName, shard, slots, { withIndex: true });
     const entries = new Map<number, JobEntry>();
-    for (const slot of wanted) entries.set(slot, newEntry());
-    for (const item of items) {
-      const slot = slotOfKey(String(item.sk));
-      if (wanted.has(slot)) entries.set(slot, toEntry(item));
-    }
+    for (const [slot, { item, indexed }] of jobs) entries.set(slot, throughIndex(item, indexed));
     return entries;
+  }
+
+  /**
+   * Up to {@link GET_BY_KEY_MAX} jobs are read by key (with the index's key when asked: about 1 KB, one
+   * more read unit), more by one Query of the shard's partition, which reads its index along.
+   */
+  async readJobs(batchName: string, shard: number, slots: number[], options: { withIndex: boolean }) {
+    const wanted = new Set(slots);
+    const pk = shardPk(batchName, shard);
+    const byKey = wanted.size <= GET_BY_KEY_MAX;
+    const items = byKey
+      ? await this.batchGet([
+          ...(options.withIndex ? [{ pk, sk: INDEX_KEY }] : []),
+          ...[...wanted].map((slot) => ({ pk, sk: jobKey(slot) })),
+        ])
+      : await this.queryPartition("pk = :pk AND sk BETWEEN :from AND :to", {
+          ":pk": pk,
+          ":from": INDEX_KEY,
+          ":to": "J~",
+        });
+    const index = items.find((item) => item.sk === INDEX_KEY);
+    const jobs = new Map<number, StoredJob>();
+    for (const slot of wanted) jobs.set(slot, { item: newEntry() });
+    for (const item of items) {
+      if (item.sk === INDEX_KEY) continue;
+      const slot = slotOfKey(String(item.sk));
+      if (wanted.has(slot)) jobs.set(slot, { item: toEntry(item) });
+    }
+    const indexRead = !byKey || options.withIndex;
+    if (index)
+      for (const [slot, job] of jobs) {
+        const indexed = indexedOf(index, slot);
+        if (indexed) job.indexed = indexed;
+      }
+    return { jobs, indexRead };
   }
 
   async writeEntries(write: ShardWrite): Promise<ShardWriteResult> {
     const pk = shardPk(write.batchName, write.shard);
     const written = await Promise.all(
-      write.entries.map(({ slot, next, expectedVersion }) =>
-        this.conditionalPut(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...stripUndefined(next),
-              pk,
-              sk: jobKey(slot),
-              ...(write.ttl === undefined ? {} : { ttl: write.ttl }),
-            },
-            // A job's item may not exist yet (version 0 is a job never written, or one written at creation).
-            ConditionExpression: expectedVersion === 0 ? "attribute_not_exists(sk) OR v = :v" : "v = :v",
-            ExpressionAttributeValues: { ":v": expectedVersion },
-          }),
-        ),
+      write.entries.map(({ slot, next, expectedVersion, indexOnly }) =>
+        indexOnly
+          ? true
+          : this.conditionalPut(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: {
+                  ...stripUndefined(next),
+                  pk,
+                  sk: jobKey(slot),
+                  ...(write.ttl === undefined ? {} : { ttl: write.ttl }),
+                },
+                // A job's item may not exist yet (version 0: a job never written, or written at creation).
+                ConditionExpression: expectedVersion === 0 ? "attribute_not_exists(sk) OR v = :v" : "v = :v",
+                ExpressionAttributeValues: { ":v": expectedVersion },
+              }),
+            ),
       ),
     );
-    const moved = write.entries.filter(
-      (entry, i) => written[i] && entry.previousStatus !== entry.next.status,
-    );
-    if (moved.length === 0) return { written, missing: false };
-    const index = await this.moveIndex(
-      write.batchName,
-      write.shard,
-      moved.map(({ slot, next }) => ({ slot, entry: next })),
-    );
-    if (!index) {
+    const moves: (IndexMove & { position: number })[] = [];
+    write.entries.forEach(({ slot, next, previousStatus, indexOnly }, position) => {
+      if (!written[position]) return;
+      if (indexOnly)
+        moves.push({
+          position,
+          slot,
+          code: indexOnly.code,
+          start: indexOnly.start,
+          started: indexOnly.start,
+        });
+      else if (previousStatus !== next.status) moves.push({ position, ...moveOf(slot, next) });
+    });
+    if (moves.length === 0) return { written, missing: false };
+    const moved = await this.moveIndex(write.batchName, write.shard, moves);
+    if (!moved) {
       // The batch was deleted meanwhile: the items just written belong to nothing.
       await this.batchWrite(
         write.entries
-          .filter((_, i) => written[i])
+          .filter((entry, i) => written[i] && !entry.indexOnly)
           .map(({ slot }) => ({ DeleteRequest: { Key: { pk, sk: jobKey(slot) } } })),
       );
       return { written: written.map(() => false), missing: true };
     }
-    const size = index.size as number;
-    const after = countsOfIndex(index, size);
-    const before = { ...after } as Record<string, number>;
-    for (const { previousStatus, next } of moved) {
-      before[next.status] = (before[next.status] ?? 0) - 1;
-      before[previousStatus] = (before[previousStatus] ?? 0) + 1;
+    const previousCodes: (number | undefined)[] = write.entries.map(() => undefined);
+    for (const { position, slot } of moves) {
+      // An index-only change is written when its code is; else the index held it, or something newer.
+      if (write.entries[position]!.indexOnly) written[position] = moved.applied.has(slot);
+      const old = moved.before[`k${slot}`];
+      if (moved.applied.has(slot) && typeof old === "number") previousCodes[position] = old;
     }
+    const size = moved.after.size as number;
     return {
       written,
+      previousCodes,
       missing: false,
       counts: {
-        before,
-        after,
+        before: countsOfIndex(moved.before, size),
+        after: countsOfIndex(moved.after, size),
         size,
-        batchType: index.batchType as BatchType | undefined,
-        ...(index.stopPolicy
-          ? { stopPolicy: index.stopPolicy as NonNullable<ShardWriteResult["counts"]>["stopPolicy"] }
+        batchType: moved.after.batchType as BatchType | undefined,
+        ...(moved.after.stopPolicy
+          ? { stopPolicy: moved.after.stopPolicy as NonNullable<ShardWriteResult["counts"]>["stopPolicy"] }
           : {}),
-        ...(typeof index.canaryJobs === "number" ? { canaryJobs: index.canaryJobs } : {}),
-        ...(stringsOf(index.dependents) ? { dependents: stringsOf(index.dependents) } : {}),
+        ...(typeof moved.after.canaryJobs === "number" ? { canaryJobs: moved.after.canaryJobs } : {}),
+        ...(stringsOf(moved.after.dependents) ? { dependents: stringsOf(moved.after.dependents) } : {}),
       },
     };
   }
 
   async repairIndex(batchName: string, shard: number, entries: { slot: number; entry: JobEntry }[]) {
-    if (entries.length > 0) await this.moveIndex(batchName, shard, entries);
+    if (entries.length > 0)
+      await this.moveIndex(
+        batchName,
+        shard,
+        entries.map(({ slot, entry }) => moveOf(slot, entry)),
+      );
   }
 
   /**
    * Moves the jobs' codes forward in the shard's index: one UpdateItem, conditional on each code being
-   * older than the new one (so a repeat or a late write changes nothing), returning the index after it.
-   * When a condition fails, the index is read and only the codes still older are written. The shard's
-   * last end moves in the same write (conditional on being later); its first start is kept
-   * (`if_not_exists`, then corrected if an earlier start arrives later). Undefined when the shard does
-   * not exist.
+   * older than the new one (so a repeat or a late write changes nothing). When a condition fails, the
+   * index is read and only the codes still older are written. The shard's last end moves in the same
+   * write (conditional on being later); its first start is kept (`if_not_exists`, then corrected if an
+   * earlier start arrives later). Returns the index before and after the write and the jobs whose codes
+   * moved; undefined when the shard does not exist.
    */
   private async moveIndex(
     batchName: string,
     shard: number,
-    entries: { slot: number; entry: JobEntry }[],
-  ): Promise<Item | undefined> {
+    moves: IndexMove[],
+  ): Promise<{ before: Item; after: Item; applied: Set<number> } | undefined> {
     const key = { pk: shardPk(batchName, shard), sk: INDEX_KEY };
-    const starts = entries.map(({ entry }) => entry.started).filter((t): t is number => t !== undefined);
+    const starts = moves.map((move) => move.started).filter((t): t is number => t !== undefined);
     const start = starts.length ? Math.min(...starts) : undefined;
-    const ends = entries
-      .filter(({ entry }) => isFinal(entry.status))
-      .map(({ entry }) => entry.ended)
-      .filter((t): t is number => t !== undefined);
+    const ends = moves.map((move) => move.ended).filter((t): t is number => t !== undefined);
     // The shard's last end moves with the write that ends a job, so it is there as soon as the counts are.
     let end = ends.length ? Math.max(...ends) : undefined;
-    let pending = entries.map(({ slot, entry }) => ({ slot, code: indexCode(entry) }));
-    let index: Item | undefined;
+    let pending = moves;
+    let before: Item | undefined;
     for (let attempt = 0; attempt < INDEX_ATTEMPTS && pending.length > 0; attempt++) {
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {};
       const sets: string[] = [];
+      const removes: string[] = [];
       const conditions = ["attribute_exists(pk)"];
-      pending.forEach(({ slot, code }, i) => {
+      pending.forEach(({ slot, code, start: running }, i) => {
         names[`#k${i}`] = `k${slot}`;
+        names[`#s${i}`] = `s${slot}`;
         values[`:c${i}`] = code;
         sets.push(`#k${i} = :c${i}`);
         conditions.push(`(attribute_not_exists(#k${i}) OR #k${i} < :c${i})`);
+        if (running === undefined) removes.push(`#s${i}`);
+        else {
+          values[`:s${i}`] = running;
+          sets.push(`#s${i} = :s${i}`);
+        }
       });
       if (start !== undefined) {
         sets.push("tStart = if_not_exists(tStart, :start)");
@@ -454,31 +532,36 @@ export class DynamoJobStore implements JobStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
-            UpdateExpression: `SET ${sets.join(", ")}`,
+            UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
             ConditionExpression: conditions.join(" AND "),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
-            ReturnValues: "ALL_NEW",
+            ReturnValues: "ALL_OLD",
           }),
         );
-        index = Attributes;
-        pending = [];
+        before = Attributes ?? {};
+        break;
       } catch (error) {
         if (!isConditionalFailure(error)) throw error;
         const { Item } = await this.client.send(
           new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
         );
         if (!Item) return undefined;
-        index = Item;
+        before = Item;
         pending = pending.filter(({ slot, code }) => {
           const current = Item[`k${slot}`];
           return typeof current !== "number" || current < code;
         });
         if (end !== undefined && typeof Item.tEnd === "number" && Item.tEnd >= end) end = undefined;
+        if (pending.length === 0) return { before: Item, after: Item, applied: new Set() };
       }
     }
-    if (pending.length > 0) throw new Error(`index of shard ${shard} of ${batchName} kept changing`);
-    if (index && start !== undefined && typeof index.tStart === "number" && index.tStart > start) {
+    if (!before) throw new Error(`index of shard ${shard} of ${batchName} kept changing`);
+    const after: Item = { ...before };
+    for (const { slot, code } of pending) after[`k${slot}`] = code;
+    if (end !== undefined) after.tEnd = end;
+    if (start !== undefined) after.tStart ??= start;
+    if (start !== undefined && typeof after.tStart === "number" && after.tStart > start) {
       // An earlier start recorded after a later one: the shard's start moves back to it.
       await this.conditional(
         new UpdateCommand({
@@ -489,9 +572,9 @@ export class DynamoJobStore implements JobStore {
           ExpressionAttributeValues: { ":start": start },
         }),
       );
-      index.tStart = start;
+      after.tStart = start;
     }
-    return index;
+    return { before, after, applied: new Set(pending.map(({ slot }) => slot)) };
   }
 
   private queryJobItems(batchName: string, shard: number): Promise<Item[]> {

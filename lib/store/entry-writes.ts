@@ -1,3 +1,4 @@
+import { indexOnlyState, progressOfCode, statusOfCode, throughIndex } from "../domain/index-state.js";
 import type { JobEntry } from "../domain/job-state.js";
 import type { JobStore, ShardWriteResult } from "./job-store.js";
 
@@ -28,12 +29,22 @@ export interface EntryWriteRequest {
   ttl: number | undefined;
   /** Sees each touched entry before and after its changes and may add to it (previous status, outbox). */
   finish?: (slot: number, before: JobEntry, after: JobEntry) => JobEntry;
+  /**
+   * Changes that are status-only (lib/domain/index-state.ts: AWS Batch's RUNNABLE, STARTING, RUNNING)
+   * may be written to the shard's index alone. The jobs are then first read without the index (when
+   * read by key: one read unit less per job), and read again with it when a change needs the job's item.
+   */
+  indexOnly?: boolean;
+  /** With `indexOnly`: some change will need the job's item anyway (an end): read the index at once. */
+  readIndex?: boolean;
 }
 
 /**
  * The compare-and-swap loop on jobs' items: read the jobs, apply the changes, write each changed job
  * conditional on its version (and the shard's index forward: {@link JobStore.writeEntries}); jobs whose
  * write lost to a concurrent change are read and changed again, up to {@link MAX_WRITE_ATTEMPTS} times.
+ * With `indexOnly`, a status-only change goes to the index alone, conditional on the job's code there
+ * being older (a late or repeated one is read again with the index, and then changes nothing).
  */
 export async function writeEntriesWithRetry(
   store: JobStore,
@@ -49,11 +60,16 @@ export async function writeEntriesWithRetry(
     missing: false,
   };
   let pending = changes.map((change, index) => ({ ...change, index }));
+  let withIndex = !request.indexOnly || request.readIndex === true;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && pending.length > 0; attempt++) {
     const slots = [...new Set(pending.map((change) => change.slot))];
-    const read = await store.getEntries(batchName, shard, slots);
-    for (const [slot, entry] of read) result.seen.set(slot, entry);
-    const current = new Map(read);
+    const { jobs, indexRead } = await store.readJobs(batchName, shard, slots, { withIndex });
+    const current = new Map<number, JobEntry>();
+    for (const [slot, { item, indexed }] of jobs) {
+      const entry = throughIndex(item, indexed);
+      result.seen.set(slot, entry);
+      current.set(slot, entry);
+    }
     const original = new Map<number, JobEntry>();
     for (const { slot, change, index } of pending) {
       const entry = current.get(slot)!;
@@ -66,21 +82,29 @@ export async function writeEntriesWithRetry(
       if (!original.has(slot)) original.set(slot, entry);
       current.set(slot, next);
     }
-    const touched = [...original].map(([slot, before]) => ({
-      slot,
-      before,
-      after: finish(slot, before, current.get(slot)!),
-    }));
+    const planned = [...original].map(([slot, before]) => {
+      const after = finish(slot, before, current.get(slot)!);
+      const indexOnly = request.indexOnly ? indexOnlyState(jobs.get(slot)!.item, after) : undefined;
+      return { slot, before, after, indexOnly };
+    });
+    if (!indexRead && planned.some(({ indexOnly }) => !indexOnly)) {
+      // A change the index alone cannot hold: decided again on the jobs as readers see them.
+      withIndex = true;
+      attempt--;
+      continue;
+    }
+    const touched = planned;
     if (touched.length === 0) return result;
     const written = await store.writeEntries({
       batchName,
       shard,
       ttl,
-      entries: touched.map(({ slot, before, after }) => ({
+      entries: touched.map(({ slot, before, after, indexOnly }) => ({
         slot,
         next: after,
         expectedVersion: before.v,
         previousStatus: before.status,
+        ...(indexOnly ? { indexOnly } : {}),
       })),
     });
     if (written.missing) {
@@ -90,12 +114,20 @@ export async function writeEntriesWithRetry(
     }
     if (written.counts) result.moves.push(written.counts);
     const lost = new Set<number>();
-    touched.forEach(({ slot, before, after }, i) => {
-      if (written.written[i])
-        result.touched.set(slot, { before: result.touched.get(slot)?.before ?? before, after });
-      else lost.add(slot);
+    touched.forEach(({ slot, before, after, indexOnly }, i) => {
+      if (!written.written[i]) {
+        lost.add(slot);
+        return;
+      }
+      const seen = indexOnly ? asIndexHeld(before, after, written.previousCodes?.[i]) : { before, after };
+      result.touched.set(slot, {
+        before: result.touched.get(slot)?.before ?? seen.before,
+        after: seen.after,
+      });
     });
     pending = pending.filter((change) => lost.has(change.slot));
+    // A job whose index-only write lost is read again with the index: its change was late or repeated.
+    if (lost.size > 0) withIndex = true;
   }
   if (pending.length > 0) {
     throw new Error(
@@ -103,4 +135,14 @@ export async function writeEntriesWithRetry(
     );
   }
   return result;
+}
+
+/**
+ * An index-only change decided on the job's item alone: when the index was ahead of the item, the job
+ * was in the index's status before the change (its product event's previous status), not the item's.
+ */
+function asIndexHeld(before: JobEntry, after: JobEntry, previousCode: number | undefined) {
+  if (previousCode === undefined || progressOfCode(previousCode) <= before.progress) return { before, after };
+  const status = statusOfCode(previousCode);
+  return { before: { ...before, status }, after: { ...after, previousStatus: status } };
 }

@@ -2,6 +2,7 @@ import type { StatusCounts } from "../domain/aggregate.js";
 import type { Phase, ShardMembership } from "../domain/batch-phase.js";
 import type { Dependency } from "../domain/dependencies.js";
 import type { EffectiveSpec } from "../domain/effective-spec.js";
+import type { IndexedState } from "../domain/index-state.js";
 import type { JobEntry } from "../domain/job-state.js";
 import type { EndCounts, StopPolicy } from "../domain/stop-policy.js";
 import type { BatchStatusChange } from "../notify/product-events.js";
@@ -127,8 +128,19 @@ export interface EntryWrite {
   next: JobEntry;
   /** Version the write is conditional on (the entry's `v` when it was read). */
   expectedVersion: number;
-  /** The status the job had when it was read (the shard's counts moved from it). */
+  /** The status the job had when it was read (its index code moves when this differs). */
   previousStatus: string;
+  /**
+   * A status-only change (lib/domain/index-state.ts): written to the shard's index alone, conditional on
+   * the job's code there being older; the job's item is left as it is.
+   */
+  indexOnly?: IndexedState;
+}
+
+/** A job as stored: its item (new when never written) and, when the index was read, what it holds of it. */
+export interface StoredJob {
+  item: JobEntry;
+  indexed?: IndexedState;
 }
 
 /** Entries of one shard, each written with its own conditional write, then the shard's index once. */
@@ -141,8 +153,13 @@ export interface ShardWrite {
 }
 
 export interface ShardWriteResult {
-  /** Per entry of the write: whether it was written (false: its version changed meanwhile). */
+  /**
+   * Per entry of the write: whether it was written (false: its version changed meanwhile; for an
+   * index-only entry, the index already held a newer or the same code).
+   */
   written: boolean[];
+  /** Per entry: its code in the index before this write, when its code moved (undefined: absent). */
+  previousCodes?: (number | undefined)[];
   /** The shard no longer exists (its batch was deleted). */
   missing: boolean;
   /** The shard's counts before and after this write (when some status changed). */
@@ -219,8 +236,21 @@ export interface JobStore {
   listShards(batchName: string, fromShard: number, limit: number): Promise<ShardState[]>;
   /** The summaries (counts, times) of shards `0 .. shardCount-1`, from their small index items only. */
   getSummaries(batchName: string, shardCount: number): Promise<ShardSummary[]>;
-  /** Some jobs of one shard (a job never written is returned as new: Waiting, version 0). */
+  /**
+   * Some jobs of one shard as a reader sees them, their items moved forward by their index codes (a job
+   * never written is returned as new: Waiting, version 0).
+   */
   getEntries(batchName: string, shard: number, slots: number[]): Promise<Map<number, JobEntry>>;
+  /**
+   * Some jobs of one shard as stored: their items and, with `withIndex` (or when many are read: one
+   * Query of the shard reads its index too), their index codes. `indexRead` says whether it was read.
+   */
+  readJobs(
+    batchName: string,
+    shard: number,
+    slots: number[],
+    options: { withIndex: boolean },
+  ): Promise<{ jobs: Map<number, StoredJob>; indexRead: boolean }>;
   /** Writes entries of one shard (each conditional on its version), then moves the shard's index. */
   writeEntries(write: ShardWrite): Promise<ShardWriteResult>;
   /**

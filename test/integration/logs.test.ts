@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobStatus } from "#lib/api/schemas.js";
-import { finalJob, startTestStack, type TestStack } from "./harness.js";
+import { parseJobName } from "#lib/domain/names.js";
+import { eventually, finalJob, startTestStack, type TestStack } from "./harness.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -36,6 +37,31 @@ describe("job logs through the API", () => {
     const logB = (await stack.api<string>("GET", `/api/v1/jobs/${b!.name}/logs`)).body;
     expect(logA).toContain("payload bytes=5 ");
     expect(logB).toContain("payload bytes=6 ");
+  });
+
+  it("a running job's output is readable while it runs, though its RUNNING is recorded in the shard's index alone", async () => {
+    const created = await stack.api<JobStatus>("POST", "/api/v1/jobs", {
+      payload: '{"lines": 30, "sleepSeconds": 3}',
+    });
+    const name = created.body.name;
+    const running = await eventually(
+      async () => {
+        const job = (await stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)).body;
+        const log = (await stack.api<string>("GET", `/api/v1/jobs/${name}/logs`)).body;
+        return job.status === "Running" && log.includes("line 1") ? log : undefined;
+      },
+      30_000,
+      "a running job with output",
+    );
+    expect(running).toContain("line 1");
+    // Its item was never written since it was created: the status and start come from the index.
+    const parsed = parseJobName(name)!;
+    const { jobs } = await stack.deps.store.readJobs(parsed.batchName, 0, [0], { withIndex: true });
+    expect(jobs.get(0)!.item.status).toBe("Waiting");
+    expect((await stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)).body.started).toBeDefined();
+    await finalJob(stack, name);
+    const all = (await stack.api<string>("GET", `/api/v1/jobs/${name}/logs`)).body;
+    expect(all.split("\n").filter((line) => line.startsWith("line "))).toHaveLength(30);
   });
 
   it("an unknown job's logs are a 404 and a bad tail a 422", async () => {

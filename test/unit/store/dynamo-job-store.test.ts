@@ -1,5 +1,6 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { indexOnlyState } from "#lib/domain/index-state.js";
 import { applyObservation } from "#lib/domain/job-state.js";
 import { ensureTable } from "#lib/local/storage-emulators.js";
 import { countsOf } from "#lib/service/views.js";
@@ -220,6 +221,61 @@ describe.each(dynamoEndpoints())("DynamoJobStore on $name", (endpoint) => {
     const [, shard1] = await store.getSummaries(name, 2);
     expect(shard1).toMatchObject({ index: 1, size: 50, counts: { Waiting: 49, Succeeded: 1 }, started: 5 });
     expect((await store.getEntries(name, 1, [7, 8])).get(7)).toMatchObject({ v: 2, status: "Succeeded" });
+  });
+
+  it("a status-only change goes to the shard's index alone: the job's item stays, readers see the change, a late one is refused", async () => {
+    const name = "batch-compute-20240101000000-jjjjjjjj";
+    await store.createBatch(batch(name, 150), [], []);
+    const observe = (batchStatus: string, startedAt?: number) => ({
+      run: 1,
+      batchJobId: "parent:107",
+      batchStatus,
+      attempts: [],
+      ...(startedAt === undefined ? {} : { startedAt }),
+    });
+    const item = (await store.getEntries(name, 1, [7])).get(7)!;
+    const starting = applyObservation(item, observe("STARTING"), 1)!;
+    const running = applyObservation(starting, observe("RUNNING", 40), 2)!;
+    const write = (next: typeof item, indexOnly: ReturnType<typeof indexOnlyState>) =>
+      store.writeEntries({
+        batchName: name,
+        shard: 1,
+        entries: [{ slot: 7, next, expectedVersion: 0, previousStatus: "Waiting", indexOnly: indexOnly! }],
+      });
+    const first = await write(running, indexOnlyState(item, running));
+    expect(first.written).toEqual([true]);
+    expect(first.counts?.after).toMatchObject({ Waiting: 49, Running: 1 });
+    // The late STARTING: the index holds something newer, so it is not written and counts stay.
+    const late = await write(starting, indexOnlyState(item, starting));
+    expect(late.written).toEqual([false]);
+    const { jobs } = await store.readJobs(name, 1, [7], { withIndex: false });
+    expect(jobs.get(7)!.item).toMatchObject({ v: 0, status: "Waiting" });
+    expect((await store.getEntries(name, 1, [7])).get(7)).toMatchObject({
+      status: "Running",
+      started: 40,
+      attempts: [{ run: 1, start: 40 }],
+    });
+    expect((await store.getShard(name, 1))!.entries.get(7)).toMatchObject({ status: "Running", started: 40 });
+    const [, summary] = await store.getSummaries(name, 2);
+    expect(summary).toMatchObject({ counts: { Waiting: 49, Running: 1 }, started: 40 });
+    // The end is written to the job's item, which then is the newer.
+    const done = {
+      ...running,
+      v: 1,
+      status: "Succeeded" as const,
+      progress: running.progress + 10,
+      ended: 90,
+    };
+    await store.writeEntries({
+      batchName: name,
+      shard: 1,
+      entries: [{ slot: 7, next: done, expectedVersion: 0, previousStatus: "Running" }],
+    });
+    expect((await store.getEntries(name, 1, [7])).get(7)).toMatchObject({
+      v: 1,
+      status: "Succeeded",
+      ended: 90,
+    });
   });
 
   it("a single job has no tracker: its status is its job's", async () => {
