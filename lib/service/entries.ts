@@ -98,9 +98,10 @@ export async function writeEntryWithRetry(
  * again. Then publishes the product events of the status changes it made (and of any the jobs still
  * had in their outbox). Returns an outcome per change.
  *
- * DynamoDB cost per job changed: its item (about 1 KB: 1 WCU) and the shard's index (about 600 bytes:
- * 1 WCU, once per write however many jobs of the shard changed, none when no status moved), plus a
- * write to the batch's tracker when the shard's phase flips (a few times per shard).
+ * DynamoDB cost per job changed: its item (about 1 KB: 1 WCU) and the shard's index (about 1 KB: 1 WCU,
+ * 2 while many of its jobs run; once per write however many jobs of the shard changed, none when no
+ * status moved), plus a write to the batch's tracker when the shard's phase flips (a few times per
+ * shard). With `indexOnly`, a status-only change costs only its share of the index write.
  */
 export function updateShard(
   deps: BatchDeps,
