@@ -1,5 +1,5 @@
 import { type Attempt, type JobEntry, stripUndefined } from "./job-state.js";
-import { isFinal, STORED_STATUSES, type StoredStatus } from "./status.js";
+import { BATCH_STATUSES, isFinal, STORED_STATUSES, type StoredStatus } from "./status.js";
 
 /**
  * A job's state as its shard's index holds it: its progress and status in one number that only grows
@@ -7,7 +7,7 @@ import { isFinal, STORED_STATUSES, type StoredStatus } from "./status.js";
  *
  * The index is written with every status change; the job's own item only when the change carries more
  * than the index can hold. A change the index alone can hold (a "status-only" change: AWS Batch's
- * RUNNABLE, STARTING and RUNNING, which bring no reason, exit code or finished attempt) is written to the
+ * PENDING, RUNNABLE, STARTING and RUNNING, which bring no reason, exit code or finished attempt) is written to the
  * index only, and the job's item lags behind it: a reader sees the item moved forward by the index
  * ({@link throughIndex}). That is what makes a burst cheap: a shard's status-only changes of many jobs cost
  * one index write, where each job's item would cost one write per job.
@@ -24,12 +24,11 @@ export const indexCode = (entry: Pick<JobEntry, "progress" | "status">): number 
 export const statusOfCode = (code: number): StoredStatus => STORED_STATUSES[code % 8] ?? "Waiting";
 export const progressOfCode = (code: number): number => Math.floor(code / 8);
 
-/** The AWS Batch status a status-only change records, by the Radix status it gives. */
-const BATCH_STATUS_OF: Partial<Record<StoredStatus, string>> = {
-  Waiting: "RUNNABLE",
-  Active: "STARTING",
-  Running: "RUNNING",
-};
+/** Statuses a status-only change can give: a job waiting, starting or running in AWS Batch. */
+const STATUS_ONLY: ReadonlySet<StoredStatus> = new Set(["Waiting", "Active", "Running"]);
+
+/** The AWS Batch status within an attempt, from a progress that is not an end ({@link progressOf}). */
+const batchStatusOfProgress = (progress: number): string | undefined => BATCH_STATUSES[progress % 10];
 
 /** The attempt in progress of the job's run: opened by STARTING or RUNNING, nothing known of its end. */
 const isOpen = (attempt: Attempt, run: number) =>
@@ -53,7 +52,7 @@ export function throughIndex(item: JobEntry, indexed: IndexedState | undefined):
     ...item,
     status,
     progress: progressOfCode(indexed.code),
-    batchStatus: BATCH_STATUS_OF[status],
+    batchStatus: batchStatusOfProgress(progressOfCode(indexed.code)),
     statusReason: undefined,
     started: item.started ?? indexed.start,
     attempts: open ? [...closed, stripUndefined({ start: indexed.start, run: item.run })] : closed,
@@ -69,8 +68,7 @@ export function throughIndex(item: JobEntry, indexed: IndexedState | undefined):
  * names it: lib/service/running-log.ts). Returns what the index then holds.
  */
 export function indexOnlyState(item: JobEntry, next: JobEntry): IndexedState | undefined {
-  if (next.run !== item.run || isFinal(next.status) || BATCH_STATUS_OF[next.status] === undefined)
-    return undefined;
+  if (next.run !== item.run || isFinal(next.status) || !STATUS_ONLY.has(next.status)) return undefined;
   if (item.outbox?.length || next.outbox?.length) return undefined;
   const code = indexCode(next);
   if (progressOfCode(code) <= item.progress) return undefined;

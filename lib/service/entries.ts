@@ -35,7 +35,7 @@ export interface ShardUpdateOptions {
    */
   outboxFirst?: boolean;
   /**
-   * The changes are observations of AWS Batch: a status-only one (RUNNABLE, STARTING, RUNNING) is written
+   * The changes are observations of AWS Batch: a status-only one (PENDING to RUNNING) is written
    * to the shard's index alone, the job's item lagging behind it (lib/domain/index-state.ts).
    */
   indexOnly?: boolean;

@@ -45,7 +45,7 @@ import {
  *     jobs; counts come from it, never from the jobs' items;
  *   - `J<slot>`: one job's entry, created with the job's first change that carries more than a status
  *     (or at creation when the caller gave it a jobId), written on its own: a change costs by the size
- *     of that job, not of the shard. Status-only changes (RUNNABLE, STARTING, RUNNING) go to the index
+ *     of that job, not of the shard. Status-only changes (PENDING to RUNNING) go to the index
  *     alone and the item lags behind it; readers see the item moved forward by the index;
  * - `B#<batch>` / `G#<n>`: AWS Batch submission n (plain or array job) of the batch;
  * - `B#<batch>` / `T`: the batch's status tracker (batches only): number sets `startedShards` and

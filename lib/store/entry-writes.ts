@@ -30,7 +30,7 @@ export interface EntryWriteRequest {
   /** Sees each touched entry before and after its changes and may add to it (previous status, outbox). */
   finish?: (slot: number, before: JobEntry, after: JobEntry) => JobEntry;
   /**
-   * Changes that are status-only (lib/domain/index-state.ts: AWS Batch's RUNNABLE, STARTING, RUNNING)
+   * Changes that are status-only (lib/domain/index-state.ts: AWS Batch's PENDING to RUNNING)
    * may be written to the shard's index alone. The jobs are then first read without the index (when
    * read by key: one read unit less per job), and read again with it when a change needs the job's item.
    */

@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
-import { finalJob, startTestStack, type TestStack } from "./harness.js";
+import { eventually, FINAL, finalJob, startTestStack, type TestStack } from "./harness.js";
 
 const SECRET = "s3cr3t-payload-7f2c91";
 let stack: TestStack;
@@ -21,6 +21,20 @@ beforeAll(async () => {
   stack = await startTestStack({ logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }) });
 });
 afterAll(async () => {
+  // What the tests started ends before the stack stops, so that nothing logs once the file is over
+  // (vitest fails a run whose worker closes while a log line is on its way).
+  if (stack)
+    await eventually(
+      async () => {
+        const lists = await Promise.all([
+          stack.api<{ status: string }[]>("GET", "/api/v1/batches"),
+          stack.api<{ status: string }[]>("GET", "/api/v1/jobs"),
+        ]);
+        return lists.every(({ body }) => body.every((item) => FINAL.includes(item.status)));
+      },
+      30_000,
+      "everything the tests started to end",
+    );
   await stack?.stop();
   process.stdout.write = writes.out;
   process.stderr.write = writes.err;

@@ -40,7 +40,8 @@ describe("projects[].maxRunningJobs", () => {
     const single = await stack.api<JobStatus>("POST", "/api/v1/jobs", { ...sleep, project: "team-a" });
     const other = await stack.api<BatchStatus>("POST", "/api/v1/batches", {
       defaultRadixJobComponentConfig: { project: "team-b" },
-      jobScheduleDescriptions: Array.from({ length: 4 }, () => sleep),
+      // Long enough that its 4 jobs overlap however slowly a loaded machine starts their processes.
+      jobScheduleDescriptions: Array.from({ length: 4 }, () => ({ payload: '{"sleepSeconds": 3}' })),
     });
     let most = 0;
     let mostInUse = 0;

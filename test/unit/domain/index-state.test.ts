@@ -30,10 +30,11 @@ const shown = (entry: JobEntry) => {
 const failed = { startedAt: 10, stoppedAt: 20, exitCode: 1, reason: "boom", logStreamName: "s/1" };
 
 describe("status-only changes go to the shard's index alone, and readers see them through it", () => {
-  it("RUNNABLE, STARTING and RUNNING of a waiting job are status-only; a reader sees what applying them gives", () => {
+  it("PENDING, RUNNABLE, STARTING and RUNNING of a waiting job are status-only; a reader sees what applying them gives", () => {
     const item = newEntry();
     let decided = item;
     for (const observation of [
+      observe("PENDING"),
       observe("RUNNABLE"),
       observe("STARTING"),
       observe("RUNNING", { startedAt: 50, logStreamName: "compute/default/abc" }),
@@ -43,6 +44,7 @@ describe("status-only changes go to the shard's index alone, and readers see the
       expect(indexed, observation.batchStatus).toBeDefined();
       // The item never moved: the reader sees it through the latest code alone.
       expect(shown(throughIndex(item, indexed))).toEqual(shown(decided));
+      expect(throughIndex(item, indexed).batchStatus).toBe(observation.batchStatus);
     }
     expect(throughIndex(item, indexOnlyState(item, decided))).toMatchObject({
       status: "Running",
