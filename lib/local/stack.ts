@@ -35,6 +35,7 @@ import { submitBatch } from "../service/submit.js";
 import { type AwsClients, createAwsClients, createLogger, createServiceDeps } from "../wiring/aws-deps.js";
 import { crashingGateway } from "./crashing-gateway.js";
 import { deliveryWindow } from "./delivery-window.js";
+import { enforceExpressionLimits } from "./dynamo-limits.js";
 import { serveApi } from "./http-adapter.js";
 import { sqsIngest } from "./ingest-queue.js";
 import {
@@ -307,6 +308,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config.spec.jobs.map((job) => [job.name, job.local!.command]),
     );
     const clients = createAwsClients();
+    // What the emulators let through and AWS refuses fails here too (lib/local/dynamo-limits.ts).
+    enforceExpressionLimits(clients.dynamoRaw);
     // The product bus and the webhook notifier, in-process (EventBridge → SQS → notifier in AWS).
     const bus = new LocalProductBus(
       { events: join(dataDir, "product-events.ndjson"), dead: join(dataDir, "notifications-dead.ndjson") },

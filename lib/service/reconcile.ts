@@ -177,9 +177,10 @@ async function repairDerivedState(
   shards: readonly ShardState[],
   tracker: BatchTracker | undefined,
 ) {
-  await repairIndexes(deps, batch.name, shards);
+  const repaired = await repairIndexes(deps, batch.name, shards);
   const eventsLeft = await publishOutboxes(deps, batch.name, shards);
-  const summaries = await summariesOf(deps, batch);
+  // The shards' counts as read, unless an index was just repaired (publishing moves no status).
+  const summaries = repaired ? await summariesOf(deps, batch) : shards;
   await reconcileCanary(deps, batch, shards);
   await reconcileDependencies(deps, batch, groups, shards);
   if (batch.stopPolicy && batch.stopRequested === undefined && batch.batchType === "batch") {
@@ -297,6 +298,7 @@ async function observeStaleJobs(
  * later change of that job) is moved forward to them: counts are exact again.
  */
 async function repairIndexes(deps: ReadDeps, name: string, shards: readonly ShardState[]) {
+  let repaired = false;
   for (const shard of shards) {
     const fromJobs: Record<string, number> = {};
     for (const entry of shard.entries.values()) fromJobs[entry.status] = (fromJobs[entry.status] ?? 0) + 1;
@@ -311,7 +313,9 @@ async function repairIndexes(deps: ReadDeps, name: string, shards: readonly Shar
       shard.index,
       [...shard.entries].map(([slot, entry]) => ({ slot, entry })),
     );
+    repaired = true;
   }
+  return repaired;
 }
 
 /**

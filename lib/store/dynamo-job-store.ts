@@ -79,6 +79,11 @@ const BATCH_GET_LIMIT = 100;
 const GET_BY_KEY_MAX = 8;
 /** Shards read in parallel when a caller asks for many. */
 const SHARD_READ_CONCURRENCY = 8;
+/**
+ * Jobs moved by one UpdateItem of a shard's index: each adds a condition of about 48 bytes and 4
+ * operators, and DynamoDB refuses an expression past 4 KB or 300 operators (lib/local/dynamo-limits.ts).
+ */
+const INDEX_MOVES_PER_WRITE = 40;
 /** Conditional index writes lost to concurrent ones are retried this many times. */
 const INDEX_ATTEMPTS = 8;
 
@@ -114,6 +119,14 @@ interface IndexMove {
   /** Its first start and its end: the shard's first start and last end move with them. */
   started?: number;
   ended?: number;
+}
+
+/** What moving a shard's index did: the index before and after, and which jobs' codes moved from what. */
+interface IndexMoved {
+  before: Item;
+  after: Item;
+  applied: Set<number>;
+  oldCodes: Map<number, number | undefined>;
 }
 
 /** The index move of a change written to the job's item (the item has its times: the index drops `s`). */
@@ -448,7 +461,7 @@ export class DynamoJobStore implements JobStore {
     for (const { position, slot } of moves) {
       // An index-only change is written when its code is; else the index held it, or something newer.
       if (write.entries[position]!.indexOnly) written[position] = moved.applied.has(slot);
-      const old = moved.before[`k${slot}`];
+      const old = moved.oldCodes.get(slot);
       if (moved.applied.has(slot) && typeof old === "number") previousCodes[position] = old;
     }
     const size = moved.after.size as number;
@@ -491,7 +504,33 @@ export class DynamoJobStore implements JobStore {
     batchName: string,
     shard: number,
     moves: IndexMove[],
-  ): Promise<{ before: Item; after: Item; applied: Set<number> } | undefined> {
+  ): Promise<IndexMoved | undefined> {
+    let moved: IndexMoved | undefined;
+    for (let from = 0; from < moves.length; from += INDEX_MOVES_PER_WRITE) {
+      const chunk = await this.moveIndexOnce(
+        batchName,
+        shard,
+        moves.slice(from, from + INDEX_MOVES_PER_WRITE),
+      );
+      if (!chunk) return undefined;
+      moved = moved
+        ? {
+            before: moved.before,
+            after: chunk.after,
+            applied: new Set([...moved.applied, ...chunk.applied]),
+            oldCodes: new Map([...moved.oldCodes, ...chunk.oldCodes]),
+          }
+        : chunk;
+    }
+    return moved;
+  }
+
+  /** One UpdateItem of the index (and its retries) for at most {@link INDEX_MOVES_PER_WRITE} jobs. */
+  private async moveIndexOnce(
+    batchName: string,
+    shard: number,
+    moves: IndexMove[],
+  ): Promise<IndexMoved | undefined> {
     const key = { pk: shardPk(batchName, shard), sk: INDEX_KEY };
     const starts = moves.map((move) => move.started).filter((t): t is number => t !== undefined);
     const start = starts.length ? Math.min(...starts) : undefined;
@@ -553,7 +592,8 @@ export class DynamoJobStore implements JobStore {
           return typeof current !== "number" || current < code;
         });
         if (end !== undefined && typeof Item.tEnd === "number" && Item.tEnd >= end) end = undefined;
-        if (pending.length === 0) return { before: Item, after: Item, applied: new Set() };
+        if (pending.length === 0)
+          return { before: Item, after: Item, applied: new Set(), oldCodes: new Map() };
       }
     }
     if (!before) throw new Error(`index of shard ${shard} of ${batchName} kept changing`);
@@ -574,7 +614,13 @@ export class DynamoJobStore implements JobStore {
       );
       after.tStart = start;
     }
-    return { before, after, applied: new Set(pending.map(({ slot }) => slot)) };
+    const old = before;
+    return {
+      before,
+      after,
+      applied: new Set(pending.map(({ slot }) => slot)),
+      oldCodes: new Map(pending.map(({ slot }) => [slot, old[`k${slot}`] as number | undefined])),
+    };
   }
 
   private queryJobItems(batchName: string, shard: number): Promise<Item[]> {

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { enforceExpressionLimits } from "#lib/local/dynamo-limits.js";
 import { startDynamo } from "#lib/local/storage-emulators.js";
 
 /** A DynamoDB endpoint a contract suite runs against, and what it cannot do. */
@@ -18,12 +19,16 @@ export interface DynamoEndpoint {
   start(): Promise<{ client: DynamoDBClient; close(): Promise<void> }>;
 }
 
-const clientFor = (endpoint: string) =>
-  new DynamoDBClient({
+/** A client of the endpoint that refuses, as AWS does, what is past DynamoDB's expression limits. */
+function clientFor(endpoint: string) {
+  const client = new DynamoDBClient({
     endpoint,
     region: "eu-west-1",
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
   });
+  enforceExpressionLimits(client);
+  return client;
+}
 
 const dynalite: DynamoEndpoint = {
   name: "dynalite",

@@ -278,6 +278,39 @@ describe.each(dynamoEndpoints())("DynamoJobStore on $name", (endpoint) => {
     });
   });
 
+  it("a whole shard's jobs changed in one write stay within DynamoDB's expression limits, and all of them count", async () => {
+    const name = "batch-compute-20240101000000-kkkkkkkk";
+    await store.createBatch(batch(name, SHARD_SIZE), [], []);
+    const slots = Array.from({ length: SHARD_SIZE }, (_, slot) => slot);
+    const items = await store.getEntries(name, 0, slots);
+    const observation = { run: 1, batchJobId: "parent", batchStatus: "RUNNING", attempts: [], startedAt: 5 };
+    const entries = slots.map((slot) => {
+      const next = applyObservation(items.get(slot)!, observation, 1)!;
+      return {
+        slot,
+        next,
+        expectedVersion: 0,
+        previousStatus: "Waiting",
+        indexOnly: indexOnlyState(items.get(slot)!, next)!,
+      };
+    });
+    const moved = await store.writeEntries({ batchName: name, shard: 0, entries });
+    expect(moved.written.every(Boolean)).toBe(true);
+    expect(moved.counts?.before).toMatchObject({ Waiting: SHARD_SIZE });
+    expect(moved.counts?.after).toEqual({ Running: SHARD_SIZE });
+    // The same again with their items (an end each): one conditional write per job, then the index.
+    const ended = slots.map((slot) => ({
+      slot,
+      next: { ...entries[slot]!.next, v: 1, status: "Succeeded" as const, progress: 1_999_999, ended: 9 },
+      expectedVersion: 0,
+      previousStatus: "Running",
+    }));
+    const done = await store.writeEntries({ batchName: name, shard: 0, entries: ended });
+    expect(done.counts?.after).toEqual({ Succeeded: SHARD_SIZE });
+    const [summary] = await store.getSummaries(name, 1);
+    expect(summary).toMatchObject({ counts: { Succeeded: SHARD_SIZE }, started: 5, ended: 9 });
+  });
+
   it("a single job has no tracker: its status is its job's", async () => {
     const name = "batch-compute-20240101000000-ffffffff";
     await store.createBatch({ ...batch(name, 1), batchType: "job" }, [], []);
