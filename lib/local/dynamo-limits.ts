@@ -63,6 +63,27 @@ export function expressionLimitViolation(input: Record<string, unknown>): string
   return undefined;
 }
 
+/**
+ * A BatchGetItem or BatchWriteItem naming one item twice, which AWS refuses ("Provided list of item keys
+ * contains duplicates") and the emulators may not. Keys are the table's `pk` and `sk`.
+ */
+export function duplicateKeyViolation(input: Record<string, unknown>): string | undefined {
+  const requests = input.RequestItems;
+  if (!requests || typeof requests !== "object") return undefined;
+  for (const request of Object.values(requests as Record<string, unknown>)) {
+    const keys = Array.isArray(request)
+      ? request.map((write: { PutRequest?: { Item?: Item }; DeleteRequest?: { Key?: Item } }) =>
+          keyOf(write.PutRequest?.Item ?? write.DeleteRequest?.Key),
+        )
+      : ((request as { Keys?: Item[] }).Keys ?? []).map(keyOf);
+    if (new Set(keys).size !== keys.length) return "Provided list of item keys contains duplicates";
+  }
+  return undefined;
+}
+
+type Item = Record<string, unknown>;
+const keyOf = (item: Item | undefined) => JSON.stringify([item?.pk, item?.sk]);
+
 /** A client whose middleware stack can take one more step (any AWS SDK v3 client). */
 interface Guardable {
   middlewareStack: {
@@ -75,11 +96,11 @@ interface Guardable {
   };
 }
 
-/** Makes a DynamoDB client refuse, as AWS does, a request past the expression limits. */
+/** Makes a DynamoDB client refuse, as AWS does, a request past the expression limits or naming an item twice. */
 export function enforceExpressionLimits(client: unknown): void {
   (client as Guardable).middlewareStack.add(
     (next) => async (args) => {
-      const violation = expressionLimitViolation(args.input);
+      const violation = expressionLimitViolation(args.input) ?? duplicateKeyViolation(args.input);
       if (violation) {
         throw Object.assign(new Error(violation), {
           name: "ValidationException",

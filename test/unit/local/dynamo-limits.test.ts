@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expressionLimitViolation, operatorCount } from "#lib/local/dynamo-limits.js";
+import { duplicateKeyViolation, expressionLimitViolation, operatorCount } from "#lib/local/dynamo-limits.js";
 
 describe("DynamoDB's expression limits, as the local stack enforces them", () => {
   it("counts operators and functions as DynamoDB does: an update's = assigns, a condition's = compares", () => {
@@ -19,11 +19,28 @@ describe("DynamoDB's expression limits, as the local stack enforces them", () =>
     expect(expressionLimitViolation({ ConditionExpression: conditions(100) })).toMatch(
       /maximum allowed size/,
     );
-    expect(expressionLimitViolation({ ConditionExpression: "a < :a OR ".repeat(200) + "a < :a" })).toMatch(
+    expect(expressionLimitViolation({ ConditionExpression: `${"a < :a OR ".repeat(200)}a < :a` })).toMatch(
       /too many operators/,
     );
     expect(expressionLimitViolation({ ExpressionAttributeNames: { [`#${"n".repeat(255)}`]: "n" } })).toMatch(
       /longer than 255 bytes/,
     );
+  });
+
+  it("refuses a batch read or write that names one item twice", () => {
+    const key = (sk: string) => ({ pk: "B#x", sk });
+    expect(
+      duplicateKeyViolation({ RequestItems: { jobs: { Keys: [key("I"), key("J00")] } } }),
+    ).toBeUndefined();
+    expect(duplicateKeyViolation({ RequestItems: { jobs: { Keys: [key("I"), key("I")] } } })).toMatch(
+      /duplicates/,
+    );
+    expect(
+      duplicateKeyViolation({
+        RequestItems: {
+          jobs: [{ PutRequest: { Item: { ...key("R"), a: 1 } } }, { DeleteRequest: { Key: key("R") } }],
+        },
+      }),
+    ).toMatch(/duplicates/);
   });
 });
