@@ -55,6 +55,8 @@ export function throughIndex(item: JobEntry, indexed: IndexedState | undefined):
     batchStatus: batchStatusOfProgress(progressOfCode(indexed.code)),
     statusReason: undefined,
     started: item.started ?? indexed.start,
+    // The index keeps no time of its own but a running attempt's start: the last change known then.
+    updated: Math.max(item.updated ?? 0, indexed.start ?? 0) || undefined,
     attempts: open ? [...closed, stripUndefined({ start: indexed.start, run: item.run })] : closed,
   });
 }

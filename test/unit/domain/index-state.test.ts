@@ -50,6 +50,8 @@ describe("status-only changes go to the shard's index alone, and readers see the
       status: "Running",
       batchStatus: "RUNNING",
       started: 50,
+      // The last change a reader can date: the attempt's start.
+      updated: 50,
       attempts: [{ run: 1, start: 50 }],
     });
   });
