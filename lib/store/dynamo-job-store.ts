@@ -329,11 +329,7 @@ export class DynamoJobStore implements JobStore {
    * as a reader sees it (its item moved forward by its index code).
    */
   async getShard(batchName: string, shard: number): Promise<ShardState | undefined> {
-    const items = await this.queryPartition("pk = :pk AND sk BETWEEN :from AND :to", {
-      ":pk": shardPk(batchName, shard),
-      ":from": INDEX_KEY,
-      ":to": "J~",
-    });
+    const items = await this.queryShard(batchName, shard);
     const index = items.find((item) => item.sk === INDEX_KEY);
     if (!index) return undefined;
     const summary = toSummary(index);
@@ -389,11 +385,7 @@ export class DynamoJobStore implements JobStore {
           ...(options.withIndex ? [{ pk, sk: INDEX_KEY }] : []),
           ...[...wanted].map((slot) => ({ pk, sk: jobKey(slot) })),
         ])
-      : await this.queryPartition("pk = :pk AND sk BETWEEN :from AND :to", {
-          ":pk": pk,
-          ":from": INDEX_KEY,
-          ":to": "J~",
-        });
+      : await this.queryShard(batchName, shard);
     const index = items.find((item) => item.sk === INDEX_KEY);
     const jobs = new Map<number, StoredJob>();
     for (const slot of wanted) jobs.set(slot, { item: newEntry() });
@@ -621,6 +613,15 @@ export class DynamoJobStore implements JobStore {
       applied: new Set(pending.map(({ slot }) => slot)),
       oldCodes: new Map(pending.map(({ slot }) => [slot, old[`k${slot}`] as number | undefined])),
     };
+  }
+
+  /** A shard's index and its jobs' items: its partition from `I` to the last `J<slot>`. */
+  private queryShard(batchName: string, shard: number): Promise<Item[]> {
+    return this.queryPartition("pk = :pk AND sk BETWEEN :from AND :to", {
+      ":pk": shardPk(batchName, shard),
+      ":from": INDEX_KEY,
+      ":to": "J~",
+    });
   }
 
   private queryJobItems(batchName: string, shard: number): Promise<Item[]> {
