@@ -82,18 +82,17 @@ export async function writeEntriesWithRetry(
       if (!original.has(slot)) original.set(slot, entry);
       current.set(slot, next);
     }
-    const planned = [...original].map(([slot, before]) => {
+    const touched = [...original].map(([slot, before]) => {
       const after = finish(slot, before, current.get(slot)!);
       const indexOnly = request.indexOnly ? indexOnlyState(jobs.get(slot)!.item, after) : undefined;
       return { slot, before, after, indexOnly };
     });
-    if (!indexRead && planned.some(({ indexOnly }) => !indexOnly)) {
+    if (!indexRead && touched.some(({ indexOnly }) => !indexOnly)) {
       // A change the index alone cannot hold: decided again on the jobs as readers see them.
       withIndex = true;
       attempt--;
       continue;
     }
-    const touched = planned;
     if (touched.length === 0) return result;
     const written = await store.writeEntries({
       batchName,
