@@ -5,7 +5,7 @@ import { BatchClient, DescribeJobDefinitionsCommand } from "@aws-sdk/client-batc
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchStatus } from "#lib/api/schemas.js";
 import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
-import { eventually, startTestStack, type TestStack } from "./harness.js";
+import { createBatch, eventually, finalBatch, startTestStack, type TestStack } from "./harness.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -16,25 +16,6 @@ afterAll(async () => {
 });
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-const ENDED = ["Succeeded", "Failed", "Stopped"];
-
-async function createBatch(body: unknown) {
-  const response = await stack.api<BatchStatus>("POST", "/api/v1/batches", body);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body;
-}
-
-async function finalBatch(name: string, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const { body } = await stack.api<BatchStatus>("GET", `/api/v1/batches/${name}`);
-      return ENDED.includes(body.status) ? body : undefined;
-    },
-    timeoutMs,
-    `batch ${name} to end`,
-  );
-}
-
 describe("batches as AWS Batch array jobs", () => {
   it("groups equal specs into array jobs, a group of one into a plain job, and runs each job with its own payload", async () => {
     const submitsBefore = stack.batch.stats().SubmitJob ?? 0;
@@ -46,13 +27,13 @@ describe("batches as AWS Batch array jobs", () => {
       { jobId: "b2", payload: "beta-2", imageTagName: "2.0.0" },
       { jobId: "a3", payload: "alpha-3" },
     ];
-    const created = await createBatch({ batchId: "mixed", jobScheduleDescriptions: jobs });
+    const created = await createBatch(stack, { batchId: "mixed", jobScheduleDescriptions: jobs });
     expect(created).toMatchObject({ status: "Waiting", batchType: "batch", batchId: "mixed", totalJobs: 6 });
     const groups = await stack.deps.store.listGroups(created.name);
     expect(groups.map((group) => group.size).sort()).toEqual([1, 2, 3]);
     expect((stack.batch.stats().SubmitJob ?? 0) - submitsBefore).toBe(3);
 
-    const done = await finalBatch(created.name);
+    const done = await finalBatch(stack, created.name);
     expect(done.status).toBe("Succeeded");
     expect(done.jobStatuses).toHaveLength(6);
     for (const job of done.jobStatuses) {
@@ -79,7 +60,7 @@ describe("batches as AWS Batch array jobs", () => {
   });
 
   it("one failing job makes the batch Failed while the others succeed, with exact counts", async () => {
-    const created = await createBatch({
+    const created = await createBatch(stack, {
       jobScheduleDescriptions: [
         { payload: "{}" },
         { payload: '{"exitCode": 7}' },
@@ -87,7 +68,7 @@ describe("batches as AWS Batch array jobs", () => {
         { payload: "{}" },
       ],
     });
-    const done = await finalBatch(created.name);
+    const done = await finalBatch(stack, created.name);
     expect(done.status).toBe("Failed");
     expect(done.jobCounts).toEqual({ Succeeded: 3, Failed: 1 });
     const failed = done.jobStatuses.filter((job) => job.status === "Failed");
@@ -96,7 +77,7 @@ describe("batches as AWS Batch array jobs", () => {
   });
 
   it("stopping one job of a batch stops only that array child; the rest run to completion", async () => {
-    const created = await createBatch({
+    const created = await createBatch(stack, {
       jobScheduleDescriptions: [
         { jobId: "slow", payload: '{"sleepSeconds": 30}' },
         { jobId: "quick-1", payload: '{"sleepSeconds": 1}' },
@@ -110,7 +91,7 @@ describe("batches as AWS Batch array jobs", () => {
     );
     const stop = await stack.api("POST", `/api/v1/batches/${created.name}/jobs/${slow.name.slice(-8)}/stop`);
     expect(stop.body).toMatchObject({ status: "Success", code: 200 });
-    const done = await finalBatch(created.name);
+    const done = await finalBatch(stack, created.name);
     expect(Object.fromEntries(done.jobStatuses.map((job) => [job.jobId, job.status]))).toEqual({
       slow: "Stopped",
       "quick-1": "Succeeded",
@@ -119,8 +100,10 @@ describe("batches as AWS Batch array jobs", () => {
   });
 
   it("duplicated and reordered child events leave exact counts", async () => {
-    const created = await createBatch({ jobScheduleDescriptions: [{}, { payload: '{"exitCode": 1}' }, {}] });
-    const done = await finalBatch(created.name);
+    const created = await createBatch(stack, {
+      jobScheduleDescriptions: [{}, { payload: '{"exitCode": 1}' }, {}],
+    });
+    const done = await finalBatch(stack, created.name);
     const events = readFileSync(join(stack.dataDir, "batch", "events.ndjson"), "utf8")
       .trim()
       .split("\n")
@@ -135,7 +118,7 @@ describe("batches as AWS Batch array jobs", () => {
   });
 
   it("pages the jobs of a batch with limit and nextToken, each job exactly once", async () => {
-    const created = await createBatch({
+    const created = await createBatch(stack, {
       jobScheduleDescriptions: Array.from({ length: 250 }, (_, i) => ({ jobId: `j${i}` })),
     });
     const seen: string[] = [];
@@ -149,15 +132,15 @@ describe("batches as AWS Batch array jobs", () => {
     } while (nextToken);
     expect(seen.sort()).toEqual(Array.from({ length: 250 }, (_, i) => `j${i}`).sort());
     await stack.api("POST", `/api/v1/batches/${created.name}/stop`);
-    const stopped = await finalBatch(created.name);
+    const stopped = await finalBatch(stack, created.name);
     expect(stopped.status).toBe("Stopped");
   });
 
   it("lists batches and deletes one with its jobs", async () => {
-    const created = await createBatch({ jobScheduleDescriptions: [{}, {}] });
+    const created = await createBatch(stack, { jobScheduleDescriptions: [{}, {}] });
     const list = await stack.api<BatchStatus[]>("GET", "/api/v1/batches");
     expect(list.body.map((batch) => batch.name)).toContain(created.name);
-    await finalBatch(created.name);
+    await finalBatch(stack, created.name);
     const deleted = await stack.api("DELETE", `/api/v1/batches/${created.name}`);
     expect(deleted.body).toMatchObject({ status: "Success" });
     expect((await stack.api("GET", `/api/v1/batches/${created.name}`)).status).toBe(404);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BatchStatus } from "#lib/api/schemas.js";
-import { eventually, startTestStack, type TestStack } from "./harness.js";
+import { BATCH_ENDED, createBatch, finalBatch, startTestStack, type TestStack } from "./harness.js";
 
 // Few slots, so that a batch is still mostly waiting when its first jobs end (issue 15).
 let stack: TestStack;
@@ -11,34 +10,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const ENDED = ["Succeeded", "Failed", "Stopped"];
-
-async function createBatch(body: unknown) {
-  const response = await stack.api<BatchStatus>("POST", "/api/v1/batches", body);
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body;
-}
-
-async function finalBatch(name: string, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const { body } = await stack.api<BatchStatus>("GET", `/api/v1/batches/${name}?limit=1000`);
-      return ENDED.includes(body.status) ? body : undefined;
-    },
-    timeoutMs,
-    `batch ${name} to end`,
-  );
-}
-
 describe("stopPolicy", () => {
   it("a 50-job batch where 40 % fail, with maxFailedJobs 5, ends Failed early with most jobs never started", async () => {
     const jobs = Array.from({ length: 50 }, (_, i) => ({
       jobId: `j${i}`,
       payload: i % 5 < 2 ? '{"exitCode": 3}' : "{}",
     }));
-    const created = await createBatch({ jobScheduleDescriptions: jobs, stopPolicy: { maxFailedJobs: 5 } });
+    const created = await createBatch(stack, {
+      jobScheduleDescriptions: jobs,
+      stopPolicy: { maxFailedJobs: 5 },
+    });
     expect(created.stopPolicy).toEqual({ maxFailedJobs: 5 });
-    const done = await finalBatch(created.name);
+    const done = await finalBatch(stack, created.name, { limit: 1000 });
     expect(done.status).toBe("Failed");
     expect(done.message).toMatch(/stopPolicy\.maxFailedJobs \(5\) exceeded/);
     expect(done.jobStatuses).toHaveLength(50);
@@ -46,21 +29,27 @@ describe("stopPolicy", () => {
     expect(neverStarted.length).toBeGreaterThan(25);
     expect(done.jobCounts?.Failed ?? 0).toBeGreaterThanOrEqual(6);
     expect(done.jobCounts?.Failed ?? 0).toBeLessThan(20);
-    expect(done.jobStatuses.every((job) => ENDED.includes(job.status))).toBe(true);
+    expect(done.jobStatuses.every((job) => BATCH_ENDED.includes(job.status))).toBe(true);
   });
 
   it("minSucceededJobs stops the batch once too few jobs can still succeed", async () => {
     const jobs = Array.from({ length: 10 }, (_, i) => ({ payload: i < 3 ? '{"exitCode": 1}' : "{}" }));
-    const created = await createBatch({ jobScheduleDescriptions: jobs, stopPolicy: { minSucceededJobs: 9 } });
-    const done = await finalBatch(created.name);
+    const created = await createBatch(stack, {
+      jobScheduleDescriptions: jobs,
+      stopPolicy: { minSucceededJobs: 9 },
+    });
+    const done = await finalBatch(stack, created.name, { limit: 1000 });
     expect(done.status).toBe("Failed");
     expect(done.message).toMatch(/stopPolicy\.minSucceededJobs \(9\) can no longer be met/);
   });
 
   it("a batch whose threshold is never crossed ends as it would without one", async () => {
     const jobs = [{ payload: '{"exitCode": 1}' }, { payload: "{}" }, { payload: "{}" }];
-    const created = await createBatch({ jobScheduleDescriptions: jobs, stopPolicy: { maxFailedJobs: 1 } });
-    const done = await finalBatch(created.name);
+    const created = await createBatch(stack, {
+      jobScheduleDescriptions: jobs,
+      stopPolicy: { maxFailedJobs: 1 },
+    });
+    const done = await finalBatch(stack, created.name, { limit: 1000 });
     expect(done.status).toBe("Failed");
     expect(done.message).toBeUndefined();
     expect(done.jobCounts).toEqual({ Succeeded: 2, Failed: 1 });
@@ -96,10 +85,10 @@ describe("canary", () => {
       { payload: '{"sleepSeconds": 1}' },
       ...Array.from({ length: 8 }, () => ({ payload: "{}" })),
     ];
-    const created = await createBatch({ jobScheduleDescriptions: jobs, canary: { jobs: 2 } });
+    const created = await createBatch(stack, { jobScheduleDescriptions: jobs, canary: { jobs: 2 } });
     expect(created.canary).toEqual({ jobs: 2, passed: null });
     expect(created.jobStatuses[5]?.statusReason).toMatch(/held until the batch's canary/);
-    const done = await finalBatch(created.name);
+    const done = await finalBatch(stack, created.name, { limit: 1000 });
     expect(done.status).toBe("Failed");
     expect(done.message).toMatch(/^canary: job .* ended Failed; the rest of the batch was never submitted/);
     const attempts = done.jobStatuses.reduce((total, job) => total + job.podStatuses.length, 0);
@@ -111,14 +100,14 @@ describe("canary", () => {
 
   it("a canary that succeeds releases the rest of the batch", async () => {
     const jobs = Array.from({ length: 10 }, (_, i) => ({ jobId: `c${i}` }));
-    const created = await createBatch({ jobScheduleDescriptions: jobs, canary: { percent: 15 } });
+    const created = await createBatch(stack, { jobScheduleDescriptions: jobs, canary: { percent: 15 } });
     expect(created.canary).toMatchObject({ jobs: 2, percent: 15 });
     const groups = await stack.deps.store.listGroups(created.name);
     expect(groups.map((group) => [group.offset, group.size])).toEqual([
       [0, 2],
       [2, 8],
     ]);
-    const done = await finalBatch(created.name);
+    const done = await finalBatch(stack, created.name, { limit: 1000 });
     expect(done.status).toBe("Succeeded");
     expect(done.canary?.passed).toEqual(expect.any(String));
     expect(done.jobStatuses.map((job) => job.jobId)).toEqual(jobs.map((job) => job.jobId));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchStatus, JobStatus } from "#lib/api/schemas.js";
 import { DEFAULT_RECONCILE_OPTIONS, reconcile } from "#lib/service/reconcile.js";
-import { eventually, finalJob, startTestStack, type TestStack } from "./harness.js";
+import { createBatch, eventually, finalBatch, finalJob, startTestStack, type TestStack } from "./harness.js";
 
 // dependsOn (issue 15). The reconciler is off so that every decision here is the events path's (or the
 // creation's); its own pass is exercised in the last test.
@@ -28,23 +28,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const ENDED = ["Succeeded", "Failed", "Stopped"];
+/** How long these tests wait for a batch to end. */
+const BATCH_WAIT = { timeoutMs: 30_000 };
 
-async function create<T>(path: string, body: unknown): Promise<T> {
-  const response = await stack.api<T>("POST", path, body);
+async function createJob(body: unknown) {
+  const response = await stack.api<JobStatus>("POST", "/api/v1/jobs", body);
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return response.body;
-}
-
-async function finalBatch(name: string, timeoutMs = 30_000) {
-  return eventually(
-    async () => {
-      const { body } = await stack.api<BatchStatus>("GET", `/api/v1/batches/${name}`);
-      return ENDED.includes(body.status) ? body : undefined;
-    },
-    timeoutMs,
-    `batch ${name} to end`,
-  );
 }
 
 const time = (text: string | null | undefined) => Date.parse(String(text));
@@ -52,10 +42,10 @@ const time = (text: string | null | undefined) => Date.parse(String(text));
 // Independent of each other (own batches), so run side by side to keep the file short.
 describe.concurrent("dependsOn between batches", () => {
   it("B dependsOn A succeeded waits, shows why, and starts only after A ended Succeeded", async () => {
-    const a = await create<BatchStatus>("/api/v1/batches", {
+    const a = await createBatch(stack, {
       jobScheduleDescriptions: [{ payload: '{"sleepSeconds": 0.6}' }, { payload: '{"sleepSeconds": 0.3}' }],
     });
-    const b = await create<BatchStatus>("/api/v1/batches", {
+    const b = await createBatch(stack, {
       dependsOn: [{ name: a.name, condition: "succeeded" }],
       jobScheduleDescriptions: [{}, {}],
     });
@@ -65,8 +55,8 @@ describe.concurrent("dependsOn between batches", () => {
     expect(b.statusReason).toBe(`waiting for batch ${a.name} to succeed (dependsOn)`);
     expect(b.jobStatuses[0]!.statusReason).toContain(`batch ${a.name} to succeed`);
 
-    const doneA = await finalBatch(a.name);
-    const doneB = await finalBatch(b.name);
+    const doneA = await finalBatch(stack, a.name, BATCH_WAIT);
+    const doneB = await finalBatch(stack, b.name, BATCH_WAIT);
     expect(doneA.status).toBe("Succeeded");
     expect(doneB.status).toBe("Succeeded");
     expect(doneB.dependenciesMet).not.toBeNull();
@@ -75,19 +65,19 @@ describe.concurrent("dependsOn between batches", () => {
   });
 
   it("when A fails, B (waiting for it to succeed) ends Stopped with a message naming A, never started", async () => {
-    const a = await create<BatchStatus>("/api/v1/batches", {
+    const a = await createBatch(stack, {
       jobScheduleDescriptions: [{ payload: '{"exitCode": 2}' }, { payload: "{}" }],
     });
-    const b = await create<BatchStatus>("/api/v1/batches", {
+    const b = await createBatch(stack, {
       dependsOn: [{ name: a.name }],
       jobScheduleDescriptions: [{}, {}, {}],
     });
     // And one that runs only if A failed.
-    const cleanup = await create<JobStatus>("/api/v1/jobs", {
+    const cleanup = await createJob({
       dependsOn: [{ name: a.name, condition: "failed" }],
     });
-    expect((await finalBatch(a.name)).status).toBe("Failed");
-    const doneB = await finalBatch(b.name);
+    expect((await finalBatch(stack, a.name, BATCH_WAIT)).status).toBe("Failed");
+    const doneB = await finalBatch(stack, b.name, BATCH_WAIT);
     expect(doneB.status).toBe("Stopped");
     expect(doneB.message).toContain(`batch ${a.name} ended Failed`);
     expect(doneB.message).toContain("to succeed");
@@ -109,9 +99,9 @@ describe.concurrent("dependsOn between batches", () => {
   });
 
   it("a dependency that already ended is judged at creation: ended is met by a failure", async () => {
-    const a = await create<JobStatus>("/api/v1/jobs", { payload: '{"exitCode": 1}' });
+    const a = await createJob({ payload: '{"exitCode": 1}' });
     expect((await finalJob(stack, a.name)).status).toBe("Failed");
-    const b = await create<JobStatus>("/api/v1/jobs", { dependsOn: [{ name: a.name, condition: "ended" }] });
+    const b = await createJob({ dependsOn: [{ name: a.name, condition: "ended" }] });
     expect(b.dependsOn).toEqual([{ name: a.name, condition: "ended" }]);
     const done = await finalJob(stack, b.name);
     expect(done.status).toBe("Succeeded");
@@ -119,8 +109,8 @@ describe.concurrent("dependsOn between batches", () => {
   });
 
   it("a stopped dependency stops its dependent, whatever the condition", async () => {
-    const a = await create<JobStatus>("/api/v1/jobs", { payload: '{"sleepSeconds": 30}' });
-    const b = await create<JobStatus>("/api/v1/jobs", { dependsOn: [{ name: a.name, condition: "ended" }] });
+    const a = await createJob({ payload: '{"sleepSeconds": 30}' });
+    const b = await createJob({ dependsOn: [{ name: a.name, condition: "ended" }] });
     expect(b.statusReason).toBe(`waiting for job ${a.name} to end (dependsOn)`);
     expect((await stack.api("POST", `/api/v1/jobs/${a.name}/stop`)).status).toBe(200);
     const done = await finalJob(stack, b.name);
@@ -132,14 +122,14 @@ describe.concurrent("dependsOn between batches", () => {
 
   it("elementwise: job i of B starts only after job i of A ended, not after all of A", async () => {
     // Job 0 of A is quick; job 1 runs until it is stopped; job 2 fails.
-    const a = await create<BatchStatus>("/api/v1/batches", {
+    const a = await createBatch(stack, {
       jobScheduleDescriptions: [
         { payload: '{"sleepSeconds": 0.2}' },
         { payload: '{"sleepSeconds": 60}' },
         { payload: '{"exitCode": 4}' },
       ],
     });
-    const b = await create<BatchStatus>("/api/v1/batches", {
+    const b = await createBatch(stack, {
       dependsOn: [{ name: a.name, elementwise: true }],
       jobScheduleDescriptions: [{ jobId: "b0" }, { jobId: "b1" }, { jobId: "b2" }],
     });
@@ -166,7 +156,7 @@ describe.concurrent("dependsOn between batches", () => {
     );
     // Job 1 of A is stopped, job 2 failed: their partners never run and name them.
     expect((await stack.api("POST", `/api/v1/batches/${a.name}/jobs/${a1}/stop`)).status).toBe(200);
-    const doneB = await finalBatch(b.name);
+    const doneB = await finalBatch(stack, b.name, BATCH_WAIT);
     const byName = new Map(doneB.jobStatuses.map((view) => [view.name, view]));
     expect(byName.get(b1)).toMatchObject({ status: "Stopped", podStatuses: [] });
     expect(byName.get(b1)!.message).toContain(`job ${a1} (elementwise, of batch ${a.name}) was stopped`);
@@ -200,7 +190,7 @@ describe("dependsOn refused at creation", () => {
   });
 
   it("bad shapes: elementwise of different sizes or from a job, per-job dependsOn, a bad condition", async () => {
-    const a = await create<BatchStatus>("/api/v1/batches", { jobScheduleDescriptions: [{}, {}] });
+    const a = await createBatch(stack, { jobScheduleDescriptions: [{}, {}] });
     await refuse(
       "/api/v1/batches",
       { dependsOn: [{ name: a.name, elementwise: true }], jobScheduleDescriptions: [{}, {}, {}] },
@@ -227,9 +217,9 @@ describe("dependsOn refused at creation", () => {
 
 describe("dependsOn and the reconciler", () => {
   it("when the event that ends the dependency is lost, the reconciler's passes release the dependent", async () => {
-    const a = await create<JobStatus>("/api/v1/jobs", { payload: '{"sleepSeconds": 0.3}' });
+    const a = await createJob({ payload: '{"sleepSeconds": 0.3}' });
     droppedFinalEvents.add(a.name.slice(0, -9));
-    const b = await create<JobStatus>("/api/v1/jobs", { dependsOn: [{ name: a.name }] });
+    const b = await createJob({ dependsOn: [{ name: a.name }] });
     await eventually(
       async () => (await stack.api<JobStatus>("GET", `/api/v1/jobs/${a.name}`)).body.status === "Running",
       10_000,

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { expect } from "vitest";
-import type { JobStatus } from "#lib/api/schemas.js";
+import type { BatchStatus, JobStatus } from "#lib/api/schemas.js";
 import { loadConfigFile } from "#lib/config/load.js";
 import type { DeploymentConfig } from "#lib/config/schema.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "#lib/local/stack.js";
@@ -125,6 +125,36 @@ export async function finalJob(stack: TestStack, name: string, timeoutMs = 30_00
     },
     timeoutMs,
     `job ${name} to end`,
+  );
+}
+
+/** The statuses a batch ends in. */
+export const BATCH_ENDED = ["Succeeded", "Failed", "Stopped"];
+
+/** Creates a batch (POST /api/v1/batches), expects 200 and returns its status object. */
+export async function createBatch(stack: TestStack, body: unknown) {
+  const response = await stack.api<BatchStatus>("POST", "/api/v1/batches", body);
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body;
+}
+
+/**
+ * Waits until the batch has ended and returns its status object; `limit` asks for that many of its
+ * jobStatuses (the API's default page is shorter than a big batch).
+ */
+export async function finalBatch(
+  stack: TestStack,
+  name: string,
+  { timeoutMs = 60_000, limit }: { timeoutMs?: number; limit?: number } = {},
+) {
+  const query = limit === undefined ? "" : `?limit=${limit}`;
+  return eventually(
+    async () => {
+      const { body } = await stack.api<BatchStatus>("GET", `/api/v1/batches/${name}${query}`);
+      return BATCH_ENDED.includes(body.status) ? body : undefined;
+    },
+    timeoutMs,
+    `batch ${name} to end`,
   );
 }
 

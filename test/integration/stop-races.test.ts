@@ -1,7 +1,7 @@
 import { ListJobsCommand } from "@aws-sdk/client-batch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchStatus, JobStatus } from "#lib/api/schemas.js";
-import { eventually, finalJob, startTestStack, type TestStack } from "./harness.js";
+import { createBatch, eventually, finalJob, startTestStack, type TestStack } from "./harness.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -39,6 +39,22 @@ async function withTheSlotHeld(body: () => Promise<void>) {
   }
 }
 
+/**
+ * Creates a batch of JOBS jobs and waits until each of them waits in the emulator's queue (RUNNABLE)
+ * behind the blocker; returns the batch and its jobs' names.
+ */
+async function batchWaitingInQueue() {
+  const batch = await createBatch(stack, {
+    jobScheduleDescriptions: Array.from({ length: JOBS }, () => ({ payload: "{}" })),
+  });
+  const names = batch.jobStatuses.map((job) => job.name);
+  await eventually(async () => {
+    const jobs = await Promise.all(names.map((name) => stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)));
+    return jobs.every((job) => job.body.batchJobStatus === "RUNNABLE");
+  });
+  return { batch, names };
+}
+
 /** Names of the batch's AWS Batch jobs not ended yet (any status before SUCCEEDED or FAILED), in every queue. */
 async function aliveInBatch(batchName: string) {
   const alive: string[] = [];
@@ -60,17 +76,7 @@ function startedAfter(job: JobStatus, since: number) {
 describe("a stop must stop", () => {
   it("a stop right after a priority change ends the job Stopped, 20 times out of 20, with no process started", async () => {
     await withTheSlotHeld(async () => {
-      const batch = await stack.api<BatchStatus>("POST", "/api/v1/batches", {
-        jobScheduleDescriptions: Array.from({ length: JOBS }, () => ({ payload: "{}" })),
-      });
-      expect(batch.status).toBe(200);
-      const names = batch.body.jobStatuses.map((job) => job.name);
-      await eventually(async () => {
-        const jobs = await Promise.all(
-          names.map((name) => stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)),
-        );
-        return jobs.every((job) => job.body.batchJobStatus === "RUNNABLE");
-      });
+      const { names } = await batchWaitingInQueue();
       const stoppedAt = Date.now();
       for (const name of names) {
         const raised = await stack.api("PATCH", `/api/v1/jobs/${name}`, { priority: 900 });
@@ -90,17 +96,7 @@ describe("a stop must stop", () => {
     await withTheSlotHeld(async () => {
       // Jobs to restart that cost no process: stopped while they wait behind the blocker. (A batch: the
       // retention rule keeps only the latest 10 ended single jobs.)
-      const batch = await stack.api<BatchStatus>("POST", "/api/v1/batches", {
-        jobScheduleDescriptions: Array.from({ length: JOBS }, () => ({ payload: "{}" })),
-      });
-      expect(batch.status).toBe(200);
-      const names = batch.body.jobStatuses.map((job) => job.name);
-      await eventually(async () => {
-        const jobs = await Promise.all(
-          names.map((name) => stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)),
-        );
-        return jobs.every((job) => job.body.batchJobStatus === "RUNNABLE");
-      });
+      const { batch, names } = await batchWaitingInQueue();
       for (const name of names) await stack.api("POST", `/api/v1/jobs/${name}/stop`);
       const ended = await Promise.all(names.map((name) => finalJob(stack, name, 60_000)));
       expect(ended.map((job) => job.status)).toEqual(names.map(() => "Stopped"));
@@ -119,7 +115,7 @@ describe("a stop must stop", () => {
         expect(done.map((job) => job.status)).toEqual(names.map(() => "Stopped"));
       }
       // Nothing of these jobs is left in AWS Batch to start once the slot is free.
-      expect(await aliveInBatch(batch.body.name)).toEqual([]);
+      expect(await aliveInBatch(batch.name)).toEqual([]);
       const done = await Promise.all(
         names.map((name) => stack.api<JobStatus>("GET", `/api/v1/jobs/${name}`)),
       );

@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BatchClient,
+  type BatchClient,
   CancelJobCommand,
   CreateJobQueueCommand,
   DeregisterJobDefinitionCommand,
@@ -11,7 +10,6 @@ import {
   type JobDetail,
   ListJobsCommand,
   RegisterJobDefinitionCommand,
-  type RegisterJobDefinitionCommandInput,
   SubmitJobCommand,
   type SubmitJobCommandInput,
   TerminateJobCommand,
@@ -20,54 +18,24 @@ import {
   type BatchEmulatorOptions,
   type BatchStateChangeEvent,
   logFileForStream,
-  startBatchEmulator,
 } from "@local/batch-emulator";
 import { EventDelivery, Stats } from "@local/batch-emulator/internals";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { node, QUEUE, REGION, register, startEmulator, tempDir } from "./support.js";
 
-const QUEUE = "local-queue";
-const REGION = "eu-west-1";
 const ACCOUNT = "000000000000";
 const QUEUE_ARN = `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${QUEUE}`;
 
-const cleanups: (() => Promise<void>)[] = [];
-const tempDirs = new Set<string>();
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-});
-
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "batch-emulator-"));
-  tempDirs.add(dir);
-  return dir;
-};
-
+/** An emulator that keeps the events it delivers, in order. */
 async function start(options: Partial<BatchEmulatorOptions> = {}) {
-  const dataDir = options.dataDir ?? tempDir();
   const events: BatchStateChangeEvent[] = [];
-  const emulator = await startBatchEmulator({
-    dataDir,
-    queues: [QUEUE],
-    stepDelayMs: 5,
-    killGraceMs: 300,
+  const started = await startEmulator({
     onEvent: async (event) => {
       events.push(event);
     },
     ...options,
   });
-  const client = new BatchClient({
-    endpoint: emulator.url,
-    region: REGION,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  const stop = async () => {
-    client.destroy();
-    await emulator.close();
-  };
-  cleanups.push(stop);
-  return { dataDir, emulator, client, events, stop };
+  return { ...started, events };
 }
 
 async function waitFor<T>(
@@ -109,24 +77,6 @@ const waitForFinalEvent = (events: BatchStateChangeEvent[], jobId: string) =>
       ),
     `final event of ${jobId}`,
   );
-
-const node = (program: string) => ["node", "-e", program];
-
-async function register(
-  client: BatchClient,
-  name: string,
-  command: string[],
-  extra: Partial<RegisterJobDefinitionCommandInput> = {},
-) {
-  return client.send(
-    new RegisterJobDefinitionCommand({
-      jobDefinitionName: name,
-      type: "container",
-      containerProperties: { image: "ignored:latest", command },
-      ...extra,
-    }),
-  );
-}
 
 const submit = (client: BatchClient, input: Partial<SubmitJobCommandInput> & { jobDefinition: string }) =>
   client.send(new SubmitJobCommand({ jobName: "job", jobQueue: QUEUE, ...input }));

@@ -1,35 +1,24 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BatchClient,
+  type BatchClient,
   CancelJobCommand,
   DescribeJobsCommand,
-  RegisterJobDefinitionCommand,
-  type RegisterJobDefinitionCommandInput,
   SubmitJobCommand,
   type SubmitJobCommandInput,
   TerminateJobCommand,
 } from "@aws-sdk/client-batch";
-import { type BatchEmulatorOptions, startBatchEmulator } from "@local/batch-emulator";
+import type { BatchEmulatorOptions } from "@local/batch-emulator";
 import {
   FairShareScheduler,
   type JobRecord,
   PriorityScheduler,
   type Unit,
 } from "@local/batch-emulator/internals";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { node, QUEUE, register, startEmulator } from "./support.js";
 
-const QUEUE = "local-queue";
 const STEP_DELAY_MS = 5;
-
-const cleanups: (() => Promise<void>)[] = [];
-const tempDirs = new Set<string>();
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-});
 
 /** A queued unit as the scheduler sees it: only the fields that order it. */
 const unitOf = (seq: number, shareIdentifier?: string, schedulingPriority?: number, index = -1): Unit => ({
@@ -133,28 +122,8 @@ describe("FairShareScheduler", () => {
   });
 });
 
-async function start(options: Partial<BatchEmulatorOptions>) {
-  const dataDir = mkdtempSync(join(tmpdir(), "batch-emulator-fair-share-"));
-  tempDirs.add(dataDir);
-  const emulator = await startBatchEmulator({
-    dataDir,
-    queues: [QUEUE],
-    stepDelayMs: STEP_DELAY_MS,
-    killGraceMs: 300,
-    onEvent: async () => undefined,
-    ...options,
-  });
-  const client = new BatchClient({
-    endpoint: emulator.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  cleanups.push(async () => {
-    client.destroy();
-    await emulator.close();
-  });
-  return { dataDir, emulator, client };
-}
+const start = (options: Partial<BatchEmulatorOptions>) =>
+  startEmulator({ stepDelayMs: STEP_DELAY_MS, ...options });
 
 async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string) {
   const deadline = Date.now() + 30_000;
@@ -185,23 +154,6 @@ const waitForStatus = (client: BatchClient, ids: string[], statuses: string[]) =
         : undefined;
     },
     `${ids.join(", ")} to reach ${statuses.join("|")}`,
-  );
-
-const node = (program: string) => ["node", "-e", program];
-
-const register = (
-  client: BatchClient,
-  name: string,
-  command: string[],
-  extra: Partial<RegisterJobDefinitionCommandInput> = {},
-) =>
-  client.send(
-    new RegisterJobDefinitionCommand({
-      jobDefinitionName: name,
-      type: "container",
-      containerProperties: { image: "ignored:latest", command },
-      ...extra,
-    }),
   );
 
 const submit = async (

@@ -1,12 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  BatchClient,
+  type BatchClient,
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   ListJobsCommand,
-  RegisterJobDefinitionCommand,
   SubmitJobCommand,
   type SubmitJobCommandInput,
 } from "@aws-sdk/client-batch";
@@ -18,25 +16,10 @@ import {
   startBatchEmulator,
 } from "@local/batch-emulator";
 import { Faults, normalizeFaults, Stats } from "@local/batch-emulator/internals";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { node, QUEUE, register, startEmulator, tempDir } from "./support.js";
 
-const QUEUE = "local-queue";
-const REGION = "eu-west-1";
 const FLOW = ["PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED"];
-
-const cleanups: (() => Promise<void>)[] = [];
-const tempDirs = new Set<string>();
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-});
-
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "batch-emulator-faults-"));
-  tempDirs.add(dir);
-  return dir;
-};
 
 /** An event as the handler saw it, with the moment it arrived. */
 interface Seen {
@@ -45,35 +28,19 @@ interface Seen {
 }
 
 async function start(faults: FaultOptions | undefined, options: Partial<BatchEmulatorOptions> = {}) {
-  const dataDir = options.dataDir ?? tempDir();
   const seen: Seen[] = [];
-  const emulator = await startBatchEmulator({
-    dataDir,
-    queues: [QUEUE],
-    stepDelayMs: 5,
-    killGraceMs: 300,
-    onEvent: async (event) => {
-      seen.push({ event, at: Date.now() });
+  const started = await startEmulator(
+    {
+      onEvent: async (event) => {
+        seen.push({ event, at: Date.now() });
+      },
+      ...(faults ? { faults } : {}),
+      ...options,
     },
-    ...(faults ? { faults } : {}),
-    ...options,
-  });
-  // maxAttempts 1: the SDK's own retries would hide the injected faults.
-  const client = new BatchClient({
-    endpoint: emulator.url,
-    region: REGION,
-    maxAttempts: 1,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    client.destroy();
-    await emulator.close();
-  };
-  cleanups.push(stop);
-  return { dataDir, emulator, client, seen, stop };
+    // maxAttempts 1: the SDK's own retries would hide the injected faults.
+    { maxAttempts: 1 },
+  );
+  return { ...started, seen };
 }
 
 async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, ms = 8000) {
@@ -85,15 +52,6 @@ async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, w
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-
-const register = (client: BatchClient, name: string, program: string) =>
-  client.send(
-    new RegisterJobDefinitionCommand({
-      jobDefinitionName: name,
-      type: "container",
-      containerProperties: { image: "ignored:latest", command: ["node", "-e", program] },
-    }),
-  );
 
 const submit = (client: BatchClient, input: Partial<SubmitJobCommandInput> = {}) =>
   client.send(new SubmitJobCommand({ jobName: "job", jobQueue: QUEUE, jobDefinition: "ok", ...input }));
@@ -151,7 +109,7 @@ describe("local AWS Batch emulator: fault injection", () => {
       serverErrors: 0,
       submitAppliedThenError: 0,
     });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const once = await submit(client);
     const retried = await submit(client, {
       retryStrategy: { attempts: 2 },
@@ -196,7 +154,7 @@ describe("local AWS Batch emulator: fault injection", () => {
 
   it("duplicateEvents delivers each event twice with the same id, the copy marked in events.ndjson", async () => {
     const { client, seen, emulator, dataDir, stop } = await start({ duplicateEvents: 1, maxDelayMs: 50 });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const { jobId } = await submit(client);
     await waitForStatus(client, jobId!);
     await waitFor(() => seen.length === 10, "10 deliveries");
@@ -217,7 +175,7 @@ describe("local AWS Batch emulator: fault injection", () => {
 
   it("reorderEvents delivers a held-back event after a later event of the same job", async () => {
     const { client, seen, emulator } = await start({ reorderEvents: 1, maxDelayMs: 100 });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const { jobId } = await submit(client);
     await waitForStatus(client, jobId!);
     await waitFor(() => statusesOf(seen, jobId!).length === 5, "5 events");
@@ -231,7 +189,7 @@ describe("local AWS Batch emulator: fault injection", () => {
 
   it("dropEvents never calls onEvent, but events.ndjson records each event marked dropped", async () => {
     const { client, seen, emulator, dataDir, stop } = await start({ dropEvents: 1 });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const { jobId } = await submit(client);
     const job = await waitForStatus(client, jobId!);
     expect(job.status).toBe("SUCCEEDED"); // DescribeJobs still tells the truth: the reconciler's way
@@ -247,7 +205,7 @@ describe("local AWS Batch emulator: fault injection", () => {
   it("delayEvents delivers events up to maxDelayMs late, still in order per job", async () => {
     const maxDelayMs = 400;
     const { client, seen, emulator } = await start({ delayEvents: 1, maxDelayMs });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const { jobId } = await submit(client);
     await waitForStatus(client, jobId!);
     await waitFor(() => seen.length === 5, "5 events");
@@ -260,7 +218,7 @@ describe("local AWS Batch emulator: fault injection", () => {
 
   it("throttleSubmitJob answers 429 TooManyRequestsException and creates no job", async () => {
     const { client, emulator } = await start({ throttleSubmitJob: 1 });
-    await register(client, "ok", "0"); // only SubmitJob is throttled
+    await register(client, "ok", node("0")); // only SubmitJob is throttled
     expect(await failureOf(submit(client))).toEqual({
       name: "TooManyRequestsException",
       message: "Too Many Requests",
@@ -273,12 +231,12 @@ describe("local AWS Batch emulator: fault injection", () => {
 
   it("serverErrors answers 500 ServerException to any call and applies nothing", async () => {
     const first = await start(undefined);
-    await register(first.client, "ok", "0");
+    await register(first.client, "ok", node("0"));
     await first.stop();
 
     const faulty = await start({ serverErrors: 1 }, { dataDir: first.dataDir });
     expect(await failureOf(submit(faulty.client))).toMatchObject({ name: "ServerException", status: 500 });
-    expect(await failureOf(register(faulty.client, "ok", "1"))).toMatchObject({
+    expect(await failureOf(register(faulty.client, "ok", node("1")))).toMatchObject({
       name: "ServerException",
       status: 500,
     });
@@ -301,7 +259,7 @@ describe("local AWS Batch emulator: fault injection", () => {
 
   it("submitAppliedThenError creates and runs the job but answers 500: a blind retry runs it twice", async () => {
     const { client, emulator } = await start({ submitAppliedThenError: 1 });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     expect(await failureOf(submit(client, { jobName: "once" }))).toMatchObject({
       name: "ServerException",
       status: 500,
@@ -325,12 +283,12 @@ describe("local AWS Batch emulator: fault injection", () => {
     try {
       process.env[FAULTS_ENV] = '{"throttleSubmitJob":1}';
       const fromEnv = await start(undefined);
-      await register(fromEnv.client, "ok", "0");
+      await register(fromEnv.client, "ok", node("0"));
       expect(await failureOf(submit(fromEnv.client))).toMatchObject({ name: "TooManyRequestsException" });
       expect(fromEnv.emulator.stats()["fault.throttleSubmitJob"]).toBe(1);
 
       const fromOption = await start({}); // the option wins over the environment
-      await register(fromOption.client, "ok", "0");
+      await register(fromOption.client, "ok", node("0"));
       expect((await submit(fromOption.client)).jobId).toBeDefined();
       expect(faultStats(fromOption.emulator.stats())).toEqual({});
 
@@ -354,7 +312,7 @@ describe("local AWS Batch emulator: fault injection", () => {
       reorderEvents: 0.5,
       maxDelayMs: 60_000,
     });
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const { jobId } = await submit(client);
     await waitForStatus(client, jobId!);
     const startedClosing = Date.now();
@@ -380,7 +338,7 @@ describe("local AWS Batch emulator: fault injection", () => {
       seed: 7,
     };
     const { client, seen, emulator, dataDir, stop } = await start(faults);
-    await register(client, "ok", "0");
+    await register(client, "ok", node("0"));
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await submit(client, { jobName: `mixed-${i}` })).jobId!);
     for (const id of ids) expect((await waitForStatus(client, id)).status).toBe("SUCCEEDED");

@@ -76,6 +76,18 @@ function insideViolation(file: string, specifier: string, declared: ReadonlySet<
   return declared.has(name) ? undefined : `${file}: imports ${specifier}, not in ${PACKAGE}/package.json`;
 }
 
+/**
+ * A relative specifier of one of the package's tests that leaves its test folder: the tests reach the
+ * emulator as users do, through the package name, never by a path into src/; a relative path may only
+ * name shared test support next to them (packages/batch-emulator/test/support.ts).
+ */
+function testViolation(file: string, specifier: string) {
+  if (!specifier.startsWith(".")) return undefined;
+  return target(file, specifier).startsWith(`${PACKAGE}/test/`)
+    ? undefined
+    : `${file}: imports ${specifier}, outside ${PACKAGE}/test; import "${NAME}" instead`;
+}
+
 const manifest = JSON.parse(readFileSync(join(ROOT, PACKAGE, "package.json"), "utf8")) as {
   name: string;
   exports: Record<string, string>;
@@ -110,10 +122,15 @@ describe("the Batch emulator package boundary", () => {
     );
     expect(violations).toEqual([]);
     // Its tests reach it as users do: through the package name, not relative paths into src/.
-    for (const file of files.filter((path) => path.startsWith(`${PACKAGE}/test/`)))
-      expect(specifiersOf(readFileSync(join(ROOT, file), "utf8")).filter((s) => s.startsWith("."))).toEqual(
-        [],
-      );
+    const tests = files.filter((path) => path.startsWith(`${PACKAGE}/test/`));
+    expect(tests).toContain(`${PACKAGE}/test/support.ts`);
+    expect(
+      tests.flatMap((file) =>
+        specifiersOf(readFileSync(join(ROOT, file), "utf8")).flatMap(
+          (specifier) => testViolation(file, specifier) ?? [],
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it("declares one entry point (and the internals subpath for its own tests), exact-pinned dependencies", () => {
@@ -143,5 +160,10 @@ describe("the Batch emulator package boundary", () => {
     expect(insideViolation(file, "#lib/domain/ids.js", declared)).toMatch(/product/);
     expect(insideViolation(file, "../../../lib/domain/ids.js", declared)).toMatch(/outside/);
     expect(insideViolation(file, "zod", declared)).toMatch(/not in/);
+    const test = `${PACKAGE}/test/engine.test.ts`;
+    expect(testViolation(test, "./support.js")).toBeUndefined();
+    expect(testViolation(test, NAME)).toBeUndefined();
+    expect(testViolation(test, "../src/engine.js")).toMatch(/outside packages\/batch-emulator\/test/);
+    expect(testViolation(test, "../../../lib/domain/ids.js")).toMatch(/outside/);
   });
 });
