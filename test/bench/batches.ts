@@ -1,18 +1,13 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { SubmitJobCommand } from "@aws-sdk/client-batch";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { loadConfigFile } from "#lib/config/load.js";
-import { type LocalStack, startLocalStack } from "#lib/local/stack.js";
+import type { LocalStack } from "#lib/local/stack.js";
 import { countsOf } from "#lib/service/views.js";
 import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 import { SHARD_SIZE } from "#lib/store/job-store.js";
 import { createAwsClients } from "#lib/wiring/aws-deps.js";
+import { burstScope, createBatch, startBenchStack } from "./bench-stack.js";
 import { CallCounter } from "./counting.js";
 import { benchEvents, type EventRow } from "./events.js";
 
@@ -32,9 +27,6 @@ export interface BatchRow {
   countsExact?: boolean;
 }
 
-/** Marks calls made by the events handler while the emulator drives the batch (not creation's). */
-const eventScope = new AsyncLocalStorage<object>();
-
 async function waitFor<T>(
   check: () => Promise<T | undefined>,
   timeoutMs: number,
@@ -53,20 +45,11 @@ export async function benchBatches(
   sizes: number[],
   naiveSizes: number[],
 ): Promise<{ rows: BatchRow[]; events: EventRow[] }> {
-  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-bench-"));
-  // Calls made while handling state events are per-event costs, measured apart (benchEvents).
-  const counter = new CallCounter(() => eventScope.getStore() !== undefined);
-  let stack: LocalStack | undefined;
+  // Calls made while handling state events (burstScope: the emulator driving a batch) are per-event
+  // costs, measured apart (benchEvents). Only counted, not metered: nothing rides on the calls timed.
+  const counter = new CallCounter(() => burstScope.getStore() !== undefined);
+  const { stack, url, close } = await startBenchStack("bench", { metered: false });
   try {
-    stack = await startLocalStack({
-      config: loadConfigFile("radixconfig.yaml"),
-      dataDir,
-      ephemeralPorts: true,
-      reconcileEveryMs: 0,
-      logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
-      batch: { mode: "status-only", stepDelayMs: 0 },
-      wrapEventHandler: (handler) => (event) => eventScope.run({}, () => handler(event)),
-    });
     counter.attach("DynamoDB", stack.clients.dynamoRaw);
     counter.attach("S3", stack.clients.s3);
     counter.attach("Batch", stack.clients.batch);
@@ -76,9 +59,7 @@ export async function benchBatches(
     eventCounter.attach("DynamoDB", stack.clients.dynamoRaw);
     // The bench's own polling uses separate, uncounted clients.
     const observer = new DynamoJobStore(createAwsClients().dynamo, stack.runtime.tableName);
-    const url = Object.values(stack.urls)[0]!;
     const rows: BatchRow[] = [];
-    const batchOf = new Map<number, string>();
 
     for (const jobs of sizes) {
       const body = JSON.stringify({
@@ -89,17 +70,10 @@ export async function benchBatches(
       });
       const before = counter.snapshot();
       const started = performance.now();
-      const response = await fetch(`${url}/api/v1/batches`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      });
-      const answer = (await response.json()) as { name: string; status: string };
+      const name = await createBatch(url, body);
       const answerMs = performance.now() - started;
-      if (response.status !== 200) throw new Error(`bench: create failed: ${JSON.stringify(answer)}`);
-      batchOf.set(jobs, answer.name);
       const groups = await waitFor(async () => {
-        const all = await observer.listGroups(answer.name);
+        const all = await observer.listGroups(name);
         return all.every((group) => group.state === "submitted") ? all : undefined;
       }, 600_000);
       const submittedMs = performance.now() - started;
@@ -115,7 +89,7 @@ export async function benchBatches(
       const size = jobs;
       const succeeded = await waitFor(
         async () => {
-          const counts = countsOf(await observer.getSummaries(answer.name, Math.ceil(size / SHARD_SIZE)));
+          const counts = countsOf(await observer.getSummaries(name, Math.ceil(size / SHARD_SIZE)));
           return counts.Succeeded === size ? counts : undefined;
         },
         3_600_000,
@@ -135,8 +109,7 @@ export async function benchBatches(
     for (const jobs of [10, 10_000]) events.push(await benchEvents(stack, eventCounter, jobs));
     return { rows, events };
   } finally {
-    await stack?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -1,15 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "#lib/batch/submit-input.js";
-import { effectiveSpec } from "#lib/domain/effective-spec.js";
-import { groupJobs } from "#lib/domain/grouping.js";
-import { newBatchName, randomSuffix } from "#lib/domain/names.js";
 import type { LocalStack } from "#lib/local/stack.js";
 import { createBatchEventsHandler } from "#lib/service/batch-events-handler.js";
 import type { GroupRecord } from "#lib/store/job-store.js";
 import { burstScope, createBatch, type HandlerStats, untilAllSucceeded } from "./bench-stack.js";
 import type { CapacityMeter, CapacityTotals } from "./capacity-meter.js";
 import { PRICES } from "./prices.js";
+import { childStateChange, recordBatch } from "./recorded-batch.js";
 
 /** The batch-events function's memory in AWS (cdk/constructs/job-scheduler-function.ts default). */
 const EVENTS_MEMORY_GB = 0.5;
@@ -74,70 +71,29 @@ function eventsOfJob(ordinal: number, t: number): JobEvent[] {
 }
 
 function sqsRecordOf(batchName: string, groups: GroupRecord[], event: JobEvent) {
-  const group = groups.find((g) => event.ordinal >= g.offset && event.ordinal < g.offset + g.size)!;
-  const index = event.ordinal - group.offset;
   const now = Date.now();
-  const body = {
-    version: "0",
+  const body = childStateChange(batchName, groups, event.ordinal, {
     id: randomUUID(),
-    "detail-type": "Batch Job State Change",
-    source: "aws.batch",
-    time: new Date(now).toISOString(),
-    detail: {
-      jobId: group.size > 1 ? `${group.batchJobId}:${index}` : group.batchJobId,
-      jobName: batchName,
-      status: event.status,
-      statusReason: event.reason,
-      startedAt: event.status === "RUNNABLE" ? undefined : (event.attempts[0]?.startedAt ?? now),
-      stoppedAt: event.status === "SUCCEEDED" ? now : undefined,
-      attempts: event.attempts.map((attempt) => ({
-        startedAt: attempt.startedAt,
-        stoppedAt: attempt.stoppedAt,
-        container: {
-          exitCode: attempt.exitCode,
-          reason: attempt.reason,
-          logStreamName: `compute/default/${randomUUID().replaceAll("-", "")}`,
-        },
-      })),
-      parameters: { [PARAM_BATCH]: batchName, [PARAM_OFFSET]: String(group.offset), [PARAM_RUN]: "1" },
-      arrayProperties: group.size > 1 ? { index, statusSummary: {} } : undefined,
-    },
-  };
+    time: now,
+    status: event.status,
+    statusReason: event.reason,
+    startedAt: event.status === "RUNNABLE" ? undefined : (event.attempts[0]?.startedAt ?? now),
+    stoppedAt: event.status === "SUCCEEDED" ? now : undefined,
+    attempts: event.attempts.map((attempt) => ({
+      startedAt: attempt.startedAt,
+      stoppedAt: attempt.stoppedAt,
+      container: {
+        exitCode: attempt.exitCode,
+        reason: attempt.reason,
+        logStreamName: `compute/default/${randomUUID().replaceAll("-", "")}`,
+      },
+    })),
+  });
   return {
     messageId: randomUUID(),
     body: JSON.stringify(body),
     attributes: { ApproximateReceiveCount: "1" },
   };
-}
-
-/** Records a batch as the API does, submitted (fake Batch ids): the events below stand in for AWS Batch's. */
-async function recordBatch(stack: LocalStack, jobs: number) {
-  const name = newBatchName("compute", new Date(), randomSuffix());
-  const spec = effectiveSpec(stack.runtime.components[0]!, stack.runtime);
-  const groups: GroupRecord[] = groupJobs(Array.from({ length: jobs }, () => spec)).map((group) => ({
-    batchName: name,
-    index: group.index,
-    offset: group.offset,
-    size: group.size,
-    spec,
-    state: "submitted",
-    run: 1,
-    batchJobId: randomUUID(),
-    submittedAt: Date.now(),
-  }));
-  await stack.deps.store.createBatch(
-    {
-      name,
-      component: "compute",
-      batchType: "batch",
-      created: Date.now(),
-      size: jobs,
-      groupCount: groups.length,
-    },
-    groups,
-    [],
-  );
-  return { name, groups };
 }
 
 function rowOf(

@@ -27,7 +27,7 @@ export interface MaxParallelRow {
  */
 export async function benchMaxParallel(jobs = 10_000, maxParallel = 100): Promise<MaxParallelRow> {
   const { stack, url, meter, stats, close } = await startBenchStack("maxparallel", {
-    maxConcurrentJobs: 100_000,
+    batch: { maxConcurrentJobs: 100_000 },
   });
   const named = new Set<string>();
   stack.clients.batchSubmit.middlewareStack.add(

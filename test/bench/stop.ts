@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { loadConfigFile } from "#lib/config/load.js";
-import { startLocalStack } from "#lib/local/stack.js";
+import { createBatch, startBenchStack, untilBatch } from "./bench-stack.js";
 
 export interface StopRow {
   jobs: number;
@@ -22,50 +17,34 @@ export interface StopRow {
  * how long a one-job page of the batch takes.
  */
 export async function benchStop(sizes: number[]): Promise<StopRow[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), "job-scheduler-stop-"));
-  const stack = await startLocalStack({
-    config: loadConfigFile("radixconfig.yaml"),
-    dataDir,
-    ephemeralPorts: true,
-    reconcileEveryMs: 0,
-    logger: new Logger({ serviceName: "bench", logLevel: "ERROR" }),
+  const { url, close } = await startBenchStack("stop", {
     // Slow steps, so the batch is still running when it is stopped.
-    batch: { mode: "status-only", stepDelayMs: 2_000 },
+    batch: { stepDelayMs: 2_000 },
+    metered: false,
   });
-  const url = Object.values(stack.urls)[0]!;
   const rows: StopRow[] = [];
   try {
     for (const jobs of sizes) {
-      const created = await fetch(`${url}/api/v1/batches`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jobScheduleDescriptions: Array.from({ length: jobs }, () => ({})) }),
+      const name = await createBatch(url, {
+        jobScheduleDescriptions: Array.from({ length: jobs }, () => ({})),
       });
-      const { name } = (await created.json()) as { name: string };
       const asked = performance.now();
       const stopped = await fetch(`${url}/api/v1/batches/${name}/stop`, { method: "POST" });
       const answerMs = performance.now() - asked;
       if (stopped.status !== 200) throw new Error(`bench: stop answered ${stopped.status}`);
       const answered = performance.now();
-      let pageMs = 0;
-      for (;;) {
-        const started = performance.now();
-        const page = (await (await fetch(`${url}/api/v1/batches/${name}?limit=1`)).json()) as {
-          status: string;
-          jobCounts?: Record<string, number>;
-        };
-        pageMs = performance.now() - started;
-        if (page.status === "Stopped" && page.jobCounts?.Stopped === jobs) break;
-        if (performance.now() - answered > 1_800_000) throw new Error("bench: stop did not finish");
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
+      const { pageMs } = await untilBatch(
+        url,
+        name,
+        (page) => page.status === "Stopped" && page.jobCounts?.Stopped === jobs,
+        { timeoutMs: 1_800_000, pollMs: 1_000 },
+      );
       rows.push({ jobs, answerMs, allStoppedMs: performance.now() - answered, pageMs });
       console.error(`bench: stop of ${jobs} jobs done`);
     }
     return rows;
   } finally {
-    await stack.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 
