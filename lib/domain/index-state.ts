@@ -1,5 +1,5 @@
 import { type Attempt, type JobEntry, stripUndefined } from "./job-state.js";
-import { BATCH_STATUSES, isFinal, STORED_STATUSES, type StoredStatus } from "./status.js";
+import { batchStatusOfProgress, isFinal, STORED_STATUSES, type StoredStatus } from "./status.js";
 
 /**
  * A job's state as its shard's index holds it: its progress and status in one number that only grows
@@ -26,9 +26,6 @@ export const progressOfCode = (code: number): number => Math.floor(code / 8);
 
 /** Statuses a status-only change can give: a job waiting, starting or running in AWS Batch. */
 const STATUS_ONLY: ReadonlySet<StoredStatus> = new Set(["Waiting", "Active", "Running"]);
-
-/** The AWS Batch status within an attempt, from a progress that is not an end ({@link progressOf}). */
-const batchStatusOfProgress = (progress: number): string | undefined => BATCH_STATUSES[progress % 10];
 
 /** The attempt in progress of the job's run: opened by STARTING or RUNNING, nothing known of its end. */
 const isOpen = (attempt: Attempt, run: number) =>

@@ -15,7 +15,14 @@ import {
   resubmitWithPriority,
 } from "./rerun.js";
 import { nextRunAttempts, startNextRun } from "./retry.js";
-import { DEADLINE_REASON, isFinal, REPRIORITIZE_REASON, STOP_REASON, type StoredStatus } from "./status.js";
+import {
+  DEADLINE_REASON,
+  isFinal,
+  isFinalBatchStatus,
+  REPRIORITIZE_REASON,
+  STOP_REASON,
+  type StoredStatus,
+} from "./status.js";
 
 /**
  * The job state machine: one pure function from (entry, what happened or what is asked, now) to the next
@@ -69,8 +76,6 @@ export interface Decision {
   /** Why a caller's request cannot be done (the API answers 400 with it). */
   refusal?: string;
 }
-
-const FINAL_BATCH_STATUSES = new Set(["SUCCEEDED", "FAILED"]);
 
 /**
  * When the job's time limit counts from: its restart, else its submission, else its batch's creation.
@@ -257,7 +262,7 @@ function observe(entry: JobEntry, observation: Observation, context: JobContext,
   const effects: Effect[] = [];
   if (observation.run < entry.run) return { effects };
   const stopAsked = entry.stopRequested !== undefined;
-  if (stopAsked && !FINAL_BATCH_STATUSES.has(observation.batchStatus)) {
+  if (stopAsked && !isFinalBatchStatus(observation.batchStatus)) {
     effects.push({ kind: "terminate", batchJobId: observation.batchJobId, reason: STOP_REASON });
   }
   const { group } = context;

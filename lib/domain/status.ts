@@ -98,13 +98,12 @@ export function radixStatusFor(
   }
 }
 
-const QUEUED_RANK: Record<string, number> = {
-  SUBMITTED: 0,
-  PENDING: 1,
-  RUNNABLE: 2,
-  STARTING: 3,
-  RUNNING: 4,
-};
+/** AWS Batch's ends of a job: SUCCEEDED or FAILED. */
+export const isFinalBatchStatus = (batchStatus: string): boolean =>
+  batchStatus === "SUCCEEDED" || batchStatus === "FAILED";
+
+/** The statuses a job passes through within an attempt, in order: their rank is their place here. */
+const QUEUED: readonly string[] = ["SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"];
 
 /**
  * A number that only grows as a job moves forward, so that a transition is applied only when its
@@ -113,9 +112,11 @@ const QUEUED_RANK: Record<string, number> = {
  * a run, then attempts finished, then the status rank within an attempt.
  */
 export function progressOf(run: number, batchStatus: string, attemptsFinished: number): number {
-  const final = batchStatus === "SUCCEEDED" || batchStatus === "FAILED";
-  const withinRun = final
+  const withinRun = isFinalBatchStatus(batchStatus)
     ? 999_999
-    : Math.min(attemptsFinished, 99_998) * 10 + (QUEUED_RANK[batchStatus] ?? 0);
+    : Math.min(attemptsFinished, 99_998) * 10 + Math.max(0, QUEUED.indexOf(batchStatus));
   return run * 1_000_000 + withinRun;
 }
+
+/** The AWS Batch status within an attempt that a progress not of an end records ({@link progressOf}). */
+export const batchStatusOfProgress = (progress: number): string | undefined => QUEUED[progress % 10];

@@ -3,7 +3,7 @@ import { attemptFacts, mainContainerOf } from "../batch/attempt-facts.js";
 import { PARAM_BATCH, PARAM_OFFSET, PARAM_RUN } from "../batch/submit-input.js";
 import { decide, type Effect } from "../domain/job-machine.js";
 import type { JobEntry, Observation } from "../domain/job-state.js";
-import { progressOf } from "../domain/status.js";
+import { isFinalBatchStatus, progressOf } from "../domain/status.js";
 import { groupOfOrdinal, shardOf } from "../store/job-store.js";
 import { onJobsEnded } from "./dependencies.js";
 import type { BatchDeps } from "./deps.js";
@@ -86,8 +86,6 @@ export function observationOf(detail: BatchJobDetail, run: number): Observation 
     })?.logStreamName,
   };
 }
-
-const FINAL_BATCH_STATUSES = new Set(["SUCCEEDED", "FAILED"]);
 
 /** "failed": not recorded, or recorded with its product event not published; its trigger must come again. */
 export type StateChangeOutcome = EntryOutcome | "ignored" | "failed";
@@ -179,7 +177,7 @@ export async function recordStateChanges(
         // Status-only changes go to the shard's index alone (lib/domain/index-state.ts); an end needs the item.
         const update = await updateShard(deps, batchName, shard, changes, {
           indexOnly: true,
-          readIndex: items.some(({ observation }) => FINAL_BATCH_STATUSES.has(observation.batchStatus)),
+          readIndex: items.some(({ observation }) => isFinalBatchStatus(observation.batchStatus)),
         });
         const { outcomes: results, unpublished } = update;
         results.forEach((result, i) => {
