@@ -942,47 +942,30 @@ export class DynamoJobStore implements JobStore {
    */
   async addDependents(batchName: string, marks: string[], shards: number[] = []): Promise<boolean> {
     if (marks.length === 0) return true;
-    const added = await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: batchPk(batchName), sk: RECORD_KEY },
-        UpdateExpression: "ADD dependents :m",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":m": new Set(marks) },
-      }),
-    );
-    if (!added) return false;
-    for (const shard of shards) {
-      await this.conditional(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: shardPk(batchName, shard), sk: INDEX_KEY },
-          UpdateExpression: "ADD dependents :m",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":m": new Set(marks) },
-        }),
-      );
-    }
+    if (!(await this.changeDependents("ADD", batchPk(batchName), RECORD_KEY, marks))) return false;
+    for (const shard of shards)
+      await this.changeDependents("ADD", shardPk(batchName, shard), INDEX_KEY, marks);
     return true;
   }
 
   async removeDependents(batchName: string, marks: string[], shards: number[] = []) {
     if (marks.length === 0) return;
-    const keys = [
-      { pk: batchPk(batchName), sk: RECORD_KEY },
-      ...shards.map((shard) => ({ pk: shardPk(batchName, shard), sk: INDEX_KEY })),
-    ];
-    for (const Key of keys) {
-      await this.conditional(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key,
-          UpdateExpression: "DELETE dependents :m",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: { ":m": new Set(marks) },
-        }),
-      );
-    }
+    await this.changeDependents("DELETE", batchPk(batchName), RECORD_KEY, marks);
+    for (const shard of shards)
+      await this.changeDependents("DELETE", shardPk(batchName, shard), INDEX_KEY, marks);
+  }
+
+  /** Adds marks to, or deletes them from, an existing item's `dependents` set; false when it is gone. */
+  private changeDependents(action: "ADD" | "DELETE", pk: string, sk: string, marks: string[]) {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk, sk },
+        UpdateExpression: `${action} dependents :m`,
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":m": new Set(marks) },
+      }),
+    );
   }
 
   recordDependenciesMet(batchName: string, at: number): Promise<boolean> {
