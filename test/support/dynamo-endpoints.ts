@@ -4,8 +4,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { enforceExpressionLimits } from "#lib/local/dynamo-limits.js";
-import { startDynamo } from "#lib/local/storage-emulators.js";
+import { ensureTable, startDynamo } from "#lib/local/storage-emulators.js";
+import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 
 /** A DynamoDB endpoint a contract suite runs against, and what it cannot do. */
 export interface DynamoEndpoint {
@@ -93,4 +95,17 @@ export function dynamoEndpoints(): DynamoEndpoint[] {
   if (motoInstalled()) return [dynalite, moto];
   console.log("moto_server is not on the PATH: the DynamoDB store's suite runs against dynalite only");
   return [dynalite];
+}
+
+/**
+ * The job store on a fresh table of the endpoint (its document client too, for tests that look at raw
+ * items): what the store's tests start with.
+ */
+export async function startJobStore(endpoint: DynamoEndpoint) {
+  const started = await endpoint.start();
+  await ensureTable(started.client, "jobs");
+  const documents = DynamoDBDocumentClient.from(started.client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { store: new DynamoJobStore(documents, "jobs"), documents, close: started.close };
 }

@@ -1,36 +1,22 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decide } from "#lib/domain/job-machine.js";
 import type { AttemptFacts } from "#lib/domain/job-state.js";
-import { ensureTable, type RunningEmulator, startDynamo } from "#lib/local/storage-emulators.js";
 import { jobStatusView } from "#lib/service/views.js";
-import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
+import type { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 import { type BatchRecord, SHARD_SIZE } from "#lib/store/job-store.js";
+import { dynamoEndpoints, startJobStore } from "#test/support/dynamo-endpoints.js";
 
-let dynamo: RunningEmulator;
 let store: DynamoJobStore;
 let documents: DynamoDBDocumentClient;
-let dir: string;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "bounded-test-"));
-  dynamo = await startDynamo(dir);
-  const client = new DynamoDBClient({
-    endpoint: dynamo.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-  });
-  await ensureTable(client, "jobs");
-  documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  store = new DynamoJobStore(documents, "jobs");
-});
+  // dynalite: the first endpoint, always there.
+  ({ store, documents, close } = await startJobStore(dynamoEndpoints()[0]!));
+}, 60_000);
 afterAll(async () => {
-  await dynamo?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await close?.();
 });
 
 /** The bound the state layout promises for any item, whatever happens to the jobs (issue 17). */

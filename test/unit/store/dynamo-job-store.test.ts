@@ -1,12 +1,10 @@
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { indexOnlyState } from "#lib/domain/index-state.js";
 import { applyObservation } from "#lib/domain/job-state.js";
-import { ensureTable } from "#lib/local/storage-emulators.js";
 import { countsOf } from "#lib/service/views.js";
-import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
+import type { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 import { type BatchRecord, SHARD_SIZE, shardOf } from "#lib/store/job-store.js";
-import { dynamoEndpoints } from "#test/support/dynamo-endpoints.js";
+import { dynamoEndpoints, startJobStore } from "#test/support/dynamo-endpoints.js";
 
 /**
  * The DynamoDB store's contract suite, run against dynalite and, when installed, moto_server (a second,
@@ -17,13 +15,7 @@ describe.each(dynamoEndpoints())("DynamoJobStore on $name", (endpoint) => {
   let close: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const started = await endpoint.start();
-    close = started.close;
-    await ensureTable(started.client, "jobs");
-    store = new DynamoJobStore(
-      DynamoDBDocumentClient.from(started.client, { marshallOptions: { removeUndefinedValues: true } }),
-      "jobs",
-    );
+    ({ store, close } = await startJobStore(endpoint));
   }, 60_000);
   afterAll(async () => {
     await close?.();

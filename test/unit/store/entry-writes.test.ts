@@ -1,11 +1,9 @@
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyObservation, type Observation } from "#lib/domain/job-state.js";
-import { ensureTable } from "#lib/local/storage-emulators.js";
-import { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
+import type { DynamoJobStore } from "#lib/store/dynamo-job-store.js";
 import { writeEntriesWithRetry } from "#lib/store/entry-writes.js";
 import type { BatchRecord } from "#lib/store/job-store.js";
-import { dynamoEndpoints } from "#test/support/dynamo-endpoints.js";
+import { dynamoEndpoints, startJobStore } from "#test/support/dynamo-endpoints.js";
 
 /**
  * The compare-and-swap loop with status-only changes written to the index alone, as the events path
@@ -16,13 +14,7 @@ let store: DynamoJobStore;
 let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const started = await dynalite!.start();
-  close = started.close;
-  await ensureTable(started.client, "jobs");
-  store = new DynamoJobStore(
-    DynamoDBDocumentClient.from(started.client, { marshallOptions: { removeUndefinedValues: true } }),
-    "jobs",
-  );
+  ({ store, close } = await startJobStore(dynalite!));
 }, 60_000);
 afterAll(async () => {
   await close?.();
