@@ -21,7 +21,7 @@ import {
 } from "@local/batch-emulator";
 import { EventDelivery, Stats } from "@local/batch-emulator/internals";
 import { describe, expect, it } from "vitest";
-import { node, QUEUE, REGION, register, startEmulator, tempDir } from "./support.js";
+import { node, QUEUE, REGION, register, startEmulator, tempDir, waitFor } from "./support.js";
 
 const ACCOUNT = "000000000000";
 const QUEUE_ARN = `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${QUEUE}`;
@@ -38,20 +38,6 @@ async function start(options: Partial<BatchEmulatorOptions> = {}) {
   return { ...started, events };
 }
 
-async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 15_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const describeJob = async (client: BatchClient, jobId: string) =>
   (await client.send(new DescribeJobsCommand({ jobs: [jobId] }))).jobs?.[0];
 
@@ -62,7 +48,7 @@ const waitForStatus = (client: BatchClient, jobId: string, statuses: string[], t
       return job && statuses.includes(job.status ?? "") ? job : undefined;
     },
     `${jobId} to reach ${statuses.join("|")}`,
-    timeoutMs,
+    { timeoutMs },
   );
 
 const statusesOf = (events: BatchStateChangeEvent[], jobId: string) =>
@@ -549,7 +535,7 @@ describe("local AWS Batch emulator", () => {
     const parent = await waitForStatus(client, jobId!, ["SUCCEEDED", "FAILED"], 60_000);
     expect(parent.status).toBe("SUCCEEDED");
     const expected = 3_000 * 4 + 2;
-    await waitFor(() => events.length === expected, `${expected} events`, 60_000);
+    await waitFor(() => events.length === expected, `${expected} events`, { timeoutMs: 60_000 });
     const child = await describeJob(client, `${jobId}:2999`);
     expect(child).toMatchObject({ status: "SUCCEEDED", attempts: [{ container: { exitCode: 0 } }] });
     const last = events.find((e) => e.detail.jobId === `${jobId}:1234` && e.detail.status === "SUCCEEDED");

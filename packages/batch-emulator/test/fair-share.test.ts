@@ -16,7 +16,7 @@ import {
   type Unit,
 } from "@local/batch-emulator/internals";
 import { describe, expect, it } from "vitest";
-import { node, QUEUE, register, startEmulator } from "./support.js";
+import { node, QUEUE, register, startEmulator, waitFor as waitUntil } from "./support.js";
 
 const STEP_DELAY_MS = 5;
 
@@ -125,15 +125,9 @@ describe("FairShareScheduler", () => {
 const start = (options: Partial<BatchEmulatorOptions>) =>
   startEmulator({ stepDelayMs: STEP_DELAY_MS, ...options });
 
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** This file's waits: longer than the package's default (fair-share runs many jobs). */
+const waitFor = <T>(probe: () => T | undefined | Promise<T | undefined>, what: string) =>
+  waitUntil(probe, what, { timeoutMs: 30_000 });
 
 /**
  * A unit is queued for a slot one walk step (`stepDelayMs`) after DescribeJobs shows it RUNNABLE. The
@@ -215,13 +209,23 @@ describe("local AWS Batch emulator: fair share and priority", () => {
     expect(a / b).toBeLessThanOrEqual(3 * 1.2);
   });
 
-  it("starts a higher-priority job of a share before earlier lower-priority ones", async () => {
-    const { client, dataDir } = await start({ maxConcurrentJobs: 1, shareWeights: { a: 2 } });
+  /**
+   * One slot, held by a job of share `a` (of weight `weightA`) that runs until terminated, and a `record`
+   * definition whose jobs append their id to `order` when they run.
+   */
+  async function oneSlotHeld(weightA: number) {
+    const started = await start({ maxConcurrentJobs: 1, shareWeights: { a: weightA } });
+    const { client, dataDir } = started;
     const order = join(dataDir, "order.txt");
     await register(client, "forever", node("setInterval(() => {}, 1000)"));
     await register(client, "record", recordOrder(order));
     const blocker = await submit(client, { jobDefinition: "forever", shareIdentifier: "a" });
     await waitForStatus(client, [blocker], ["RUNNING"]);
+    return { ...started, order, blocker };
+  }
+
+  it("starts a higher-priority job of a share before earlier lower-priority ones", async () => {
+    const { client, order, blocker } = await oneSlotHeld(2);
     const low1 = await submit(client, {
       jobDefinition: "record",
       shareIdentifier: "a",
@@ -269,12 +273,7 @@ describe("local AWS Batch emulator: fair share and priority", () => {
   });
 
   it("cancels a RUNNABLE array child by <parent>:<index>; the other children still run", async () => {
-    const { client, dataDir, emulator } = await start({ maxConcurrentJobs: 1, shareWeights: { a: 1 } });
-    const order = join(dataDir, "order.txt");
-    await register(client, "forever", node("setInterval(() => {}, 1000)"));
-    await register(client, "record", recordOrder(order));
-    const blocker = await submit(client, { jobDefinition: "forever", shareIdentifier: "a" });
-    await waitForStatus(client, [blocker], ["RUNNING"]);
+    const { client, emulator, order, blocker } = await oneSlotHeld(1);
     const parent = await submit(client, {
       jobDefinition: "record",
       shareIdentifier: "a",

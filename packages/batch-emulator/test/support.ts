@@ -85,3 +85,21 @@ export const register = (
       ...extra,
     }),
   );
+
+/**
+ * Polls `probe` every `pollMs` until it gives a value (not undefined or false) and returns it; fails
+ * naming `what` after `timeoutMs`.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  { timeoutMs = 15_000, pollMs = 20 }: { timeoutMs?: number; pollMs?: number } = {},
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
